@@ -67,6 +67,7 @@ public final class ConfChanges {
         if (voters.isEmpty()) {
             throw new IllegalArgumentException("removing all voters is not allowed");
         }
-        return new ConfState(voters, learners, outgoing, learnersNext, true);
+        // From an empty configuration (bootstrap) there is nothing to leave: not joint.
+        return new ConfState(voters, learners, outgoing, learnersNext, !outgoing.isEmpty());
     }
 }

@@ -259,12 +259,13 @@ public class RaftNode {
                 becomeFollower(t, NONE);
             }
         } else if (t < term) {
-            if ((cfg.checkQuorum() || cfg.preVote()) && (m instanceof AppendEntries || m instanceof Heartbeat)) {
-                // Tell a stale leader about the newer term so it steps down (with pre-vote it may
-                // otherwise never learn it).
+            // Raft §5.1: a request with a stale term is rejected with our term, so the sender
+            // learns it. A stale leader steps down; a candidate behind us catches up its term
+            // (otherwise a node whose configuration is stale could stall the cluster forever).
+            if (m instanceof AppendEntries || m instanceof Heartbeat) {
                 send(new AppendResponse(id, m.from(), term, 0, false, 0, 0));
-            } else if (m instanceof RequestVote rv && rv.preVote()) {
-                send(new VoteResponse(id, m.from(), term, true, true));
+            } else if (m instanceof RequestVote rv) {
+                send(new VoteResponse(id, m.from(), term, true, rv.preVote()));
             }
             return;
         }
@@ -462,6 +463,20 @@ public class RaftNode {
         return conf.voters().contains(id) || conf.votersOutgoing().contains(id);
     }
 
+    /**
+     * Thesis §4.1: a server that is not part of its latest configuration should still start
+     * elections while that configuration is uncommitted, as it may be needed to commit it (its own
+     * vote is not counted). So a node may campaign if it is a voter in its latest configuration
+     * or in the latest committed one.
+     */
+    private boolean canCampaign() {
+        if (promotable()) {
+            return true;
+        }
+        ConfState committed = confStateAt(log.committed);
+        return committed.voters().contains(id) || committed.votersOutgoing().contains(id);
+    }
+
     private void reset(long newTerm) {
         if (term != newTerm) {
             term = newTerm;
@@ -521,7 +536,7 @@ public class RaftNode {
     }
 
     private void hup(boolean transfer) {
-        if (role == Role.LEADER || !promotable()) {
+        if (role == Role.LEADER || !canCampaign()) {
             return;
         }
         campaign(cfg.preVote() && !transfer, transfer);
@@ -559,7 +574,7 @@ public class RaftNode {
 
     private void tickElection() {
         electionElapsed++;
-        if (promotable() && electionElapsed >= randomizedElectionTimeout) {
+        if (electionElapsed >= randomizedElectionTimeout && canCampaign()) {
             electionElapsed = 0;
             hup(false);
         }
@@ -853,6 +868,14 @@ public class RaftNode {
         }
         boolean wasPaused = pr.isPaused();
         if (!pr.maybeUpdate(r.index())) {
+            // An acknowledgement of what we already knew still proves a probe has found the
+            // match point: start pipelining (otherwise an idle follower stays in PROBE).
+            if (pr.state == Progress.State.PROBE && pr.match == r.index()) {
+                pr.becomeReplicate();
+                while (sendAppend(r.from(), false)) {
+                    // fill the pipelining window
+                }
+            }
             return;
         }
         switch (pr.state) {

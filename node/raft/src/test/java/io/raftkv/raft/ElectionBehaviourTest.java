@@ -186,8 +186,9 @@ class ElectionBehaviourTest {
     }
 
     /**
-     * Thesis §9.6: answering a pre-vote never changes the receiver's term, granted or not, and
-     * the rejected pre-candidate does not change its own term either. Check-quorum is off so
+     * Thesis §9.6: answering a pre-vote never changes the receiver's term (here a refusal; see
+     * ReadyContractBehaviourTest for a grant), and the refused pre-candidate does not change its
+     * own term either. Check-quorum is off so
      * the lease does not hide the request.
      */
     @Test
@@ -227,8 +228,9 @@ class ElectionBehaviourTest {
 
     /**
      * Check-quorum (thesis §6.2): a leader that hears from no quorum for an election timeout steps
-     * down. Activity is sampled once per election timeout, so the step-down comes at the first
-     * check after a full timeout of silence: within 2 * electionTicks of the cut.
+     * down. As in etcd, activity is sampled once per election timeout, so the step-down comes at
+     * the first check after a full timeout of silence: after more than one and at most two
+     * election timeouts from the cut.
      */
     @Test
     void leaderIsolatedFromMajorityStepsDownWithinCheckQuorumWindow() {
@@ -242,6 +244,7 @@ class ElectionBehaviourTest {
             ticks++;
             assertThat(ticks).as("ticks without stepping down").isLessThanOrEqualTo(2 * ELECTION_TICKS);
         }
+        assertThat(ticks).as("contact was fresh at the cut: the first check still sees it").isGreaterThan(ELECTION_TICKS);
         assertThat(c.node(1).role()).isEqualTo(Role.FOLLOWER);
         assertThat(c.node(1).term()).as("stepping down does not need a new term").isEqualTo(term);
         assertThat(c.node(1).leader()).isEqualTo(RaftNode.NONE);
@@ -285,6 +288,7 @@ class ElectionBehaviourTest {
         assertThat(c.node(2).term()).isEqualTo(term + 1);
     }
 
+    /** Thesis §4.2.3: once an election timeout passes without word from the leader, the lease is over and votes are granted. */
     @Test
     void followerVotesOnceLeaderLeaseHasLapsed() {
         TestCluster c = TestCluster.ofVoters(3);
@@ -338,5 +342,43 @@ class ElectionBehaviourTest {
         if (kind.equals("AppendEntries") || kind.equals("Heartbeat")) {
             assertThat(leader.leader()).as("the sender of a leader message is the new leader").isEqualTo(2);
         }
+    }
+
+    /** Raft §5.2: a candidate that hears from a leader of its own term becomes its follower. */
+    @Test
+    void candidateStepsDownOnAppendFromLeaderOfSameTerm() {
+        RaftNode n = plainNode(1, storageWithLog(THREE, 1, 0, 1, 1));
+        n.campaign();
+        drain(n);
+        assertThat(n.role()).isEqualTo(Role.CANDIDATE);
+        long term = n.term();
+        n.step(new AppendEntries(2, 1, term, 1, 1, List.of(), 1));
+        assertThat(n.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(n.leader()).isEqualTo(2);
+        assertThat(n.term()).isEqualTo(term);
+        assertThat(n.vote()).as("its vote in this term stands").isEqualTo(1);
+    }
+
+    /**
+     * etcd (pre-vote without check-quorum): a stale leader that never notices its partition is
+     * told the newer term by a follower's reply to its heartbeat, and steps down.
+     */
+    @Test
+    void staleLeaderStepsDownWhenFollowerAnswersWithNewerTerm() {
+        TestCluster c = TestCluster.ofVoters(3, TestCluster.Options.defaults().checkQuorum(false));
+        RaftNode old = c.elect(1);
+        c.isolate(1);
+        c.node(2).campaign();
+        c.stabilize();
+        assertThat(c.node(2).role()).isEqualTo(Role.LEADER);
+        assertThat(old.role()).as("nothing told it yet").isEqualTo(Role.LEADER);
+
+        c.heal();
+        c.tick(1);
+        c.stabilize();
+        assertThat(old.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(old.term()).isEqualTo(c.node(2).term());
+        c.tickAll(3);
+        assertThat(old.leader()).isEqualTo(2);
     }
 }

@@ -147,4 +147,31 @@ class ReadIndexBehaviourTest {
         RaftNode other = c.leader();
         assertThat(other.term()).isGreaterThan(old.term());
     }
+
+    /**
+     * The read check can fail: a broken leader that skips the heartbeat round (thesis §6.4 step 3)
+     * answers a read from its partition with an index below a write the majority already
+     * committed: a stale read.
+     */
+    @Test
+    void brokenReadIndexWithoutQuorumRoundServesStaleRead() {
+        TestCluster.Options broken = TestCluster.Options.defaults().checkQuorum(false)
+                .factory((cfg, st, applied) -> new RaftNode(cfg, st, applied) {
+                    @Override
+                    boolean readIndexNeedsQuorumRound() {
+                        return false;
+                    }
+                });
+        TestCluster c = TestCluster.ofVoters(3, broken);
+        RaftNode old = c.elect(1);
+        c.isolate(1);
+        c.elect(2);
+        c.propose(2, "w");
+        long committedElsewhere = c.node(2).commitIndex();
+
+        old.readIndex(ctx("stale"));
+        c.processReadies();
+        assertThat(c.readStates(1)).singleElement()
+                .satisfies(rs -> assertThat(rs.index()).as("stale").isLessThan(committedElsewhere));
+    }
 }

@@ -187,4 +187,79 @@ class ReadyContractBehaviourTest {
         assertThat(hb.committedEntries()).extracting(Entry::index).containsExactly(2L);
         assertThat(hb.mustSync()).isFalse();
     }
+
+    /** maxApplyBytes caps the committed entries of one Ready; the rest follow in order in later Readies. */
+    @Test
+    void committedEntriesAreBatchedByMaxApplyBytes() {
+        MemoryStorage st = MemoryStorage.withConfState(ConfState.ofVoters(THREE));
+        Config cfg = new Config(2, ELECTION_TICKS, 1, 1 << 20, 16, 100, false, false, new SplittableRandom(2));
+        RaftNode n = new RaftNode(cfg, st, 0);
+        List<Entry> ents = new java.util.ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            ents.add(Entry.normal(1, i, "12345678".getBytes())); // 32 bytes each
+        }
+        n.step(new AppendEntries(1, 2, 1, 0, 0, ents, 10));
+        List<Long> appliedIdx = new java.util.ArrayList<>();
+        int readies = 0;
+        while (n.hasReady()) {
+            Ready rd = handle(n, st);
+            readies++;
+            long bytes = rd.committedEntries().stream().mapToLong(Entry::sizeBytes).sum();
+            assertThat(rd.committedEntries().size() <= 1 || bytes <= 100).isTrue();
+            rd.committedEntries().forEach(e -> appliedIdx.add(e.index()));
+        }
+        assertThat(appliedIdx).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        assertThat(readies).isGreaterThanOrEqualTo(4);
+        assertThat(n.appliedIndex()).isEqualTo(10);
+    }
+
+    /**
+     * The driver may keep stepping the node between ready() and advance(): what happens meanwhile
+     * lands in the next Ready, and nothing is lost or handed out twice.
+     */
+    @Test
+    void steppingBetweenReadyAndAdvanceDefersToNextReady() {
+        MemoryStorage st = MemoryStorage.withConfState(ConfState.ofVoters(THREE));
+        RaftNode n = node(2, false, st);
+        n.step(new AppendEntries(1, 2, 1, 0, 0, List.of(Entry.normal(1, 1, "a".getBytes())), 0));
+        Ready first = n.ready();
+        n.step(new AppendEntries(1, 2, 1, 1, 1, List.of(Entry.normal(1, 2, "b".getBytes())), 2));
+        st.append(first.entries());
+        st.setHardState(first.hardState());
+        n.advance(first);
+        assertThat(first.entries()).extracting(Entry::index).containsExactly(1L);
+        assertThat(first.committedEntries()).isEmpty();
+        assertThat(first.messages()).hasSize(1);
+
+        Ready second = handle(n, st);
+        assertThat(second.entries()).extracting(Entry::index).containsExactly(2L);
+        assertThat(second.hardState()).isEqualTo(new HardState(1, 0, 2));
+        assertThat(second.committedEntries()).extracting(Entry::index).containsExactly(1L, 2L);
+        assertThat(second.messages()).hasSize(1).doesNotContainAnyElementsOf(first.messages());
+        assertThat(n.hasReady()).isFalse();
+    }
+
+    /**
+     * Raft Figure 2 via the Ready contract: the vote is persisted before the VoteResponse leaves,
+     * so a crash between ready() and persisting loses the vote and the grant together; the node
+     * may then vote again in that term without ever having promised two candidates.
+     */
+    @Test
+    void crashBeforePersistingVoteLosesTheGrantToo() {
+        TestCluster c = TestCluster.ofVoters(3, TestCluster.Options.defaults().preVote(false).checkQuorum(false));
+        c.node(2).step(new RequestVote(1, 2, 1, 0, 0, false, false));
+        assertThat(c.holdReady(2)).isTrue();
+        c.restart(2);
+        assertThat(c.pending()).as("the grant never left").isEmpty();
+        assertThat(c.node(2).vote()).isEqualTo(RaftNode.NONE);
+        assertThat(c.storage(2).hardState().vote()).isEqualTo(RaftNode.NONE);
+
+        c.node(2).step(new RequestVote(3, 2, 1, 0, 0, false, false));
+        c.processReadies();
+        assertThat(c.pending(VoteResponse.class)).singleElement().satisfies(vr -> {
+            assertThat(vr.to()).isEqualTo(3);
+            assertThat(vr.reject()).isFalse();
+        });
+        assertThat(c.storage(2).hardState()).isEqualTo(new HardState(1, 3, 0));
+    }
 }

@@ -138,6 +138,26 @@ class ReplicationBehaviourTest {
         assertThat(c.appliedData(2)).hasSize(10);
     }
 
+    /**
+     * etcd: if every AppendEntries of a full window is lost, a heartbeat response frees a slot so
+     * the leader sends again, learns of the gap from the rejection, and repairs the follower.
+     */
+    @Test
+    void fullWindowOfLostAppendsIsRecoveredByHeartbeats() {
+        TestCluster c = TestCluster.ofVoters(3, TestCluster.Options.defaults().maxInflightMsgs(2));
+        RaftNode leader = c.elect(1);
+        c.cut(1, 2);
+        for (int i = 0; i < 5; i++) {
+            c.propose(1, "p" + i);
+        }
+        assertThat(leader.progress().get(2L).state()).isEqualTo(Progress.State.REPLICATE);
+        assertThat(leader.progress().get(2L).match()).isLessThan(leader.lastIndex());
+        c.heal();
+        c.tickAll(3);
+        assertThat(c.logOf(2)).isEqualTo(c.logOf(1));
+        assertThat(c.appliedData(2)).containsExactly("p0", "p1", "p2", "p3", "p4");
+    }
+
     /** maxSizePerMsgBytes caps the entries of one AppendEntries (at least one entry always goes). */
     @Test
     void maxMessageSizeBoundsEntriesPerAppend() {
@@ -217,11 +237,12 @@ class ReplicationBehaviourTest {
 
     /**
      * The checker can fail: a broken leader that commits older-term entries by counting replicas
-     * commits index 2 in Figure 8 (c), and the harness catches the safety violation in (d).
+     * commits index 2 in Figure 8 (c), and the harness catches the violation in (d): S5 wins
+     * without that entry (leader completeness, Raft §5.4) and would overwrite it.
      */
     @Test
     void brokenCommitRuleIsCaughtAsSafetyViolation() {
-        TestCluster.Options broken = TestCluster.Options.defaults().factory((cfg, st) -> new RaftNode(cfg, st, 0) {
+        TestCluster.Options broken = TestCluster.Options.defaults().factory((cfg, st, applied) -> new RaftNode(cfg, st, applied) {
             @Override
             boolean commitRequiresCurrentTerm() {
                 return false;
@@ -231,7 +252,7 @@ class ReplicationBehaviourTest {
         assertThat(c.node(1).commitIndex()).as("the broken rule commits index 2 of term 2").isEqualTo(2);
         Throwable t = catchThrowable(() -> figure8TakeOver(c));
         assertThat(t).isNotNull();
-        assertThat(t.getMessage()).containsAnyOf("state machine safety", "conflicts with committed");
+        assertThat(t.getMessage()).containsAnyOf("leader completeness", "state machine safety", "conflicts with committed");
     }
 
     /** Builds Figure 8 (a)-(c): S1 leads term 4 and has replicated index 2 (term 2) to S2 and S3. */
@@ -264,5 +285,18 @@ class ReplicationBehaviourTest {
         }
         assertThat(c.node(5).role()).isEqualTo(Role.LEADER);
         c.propose(5, "s5");
+    }
+
+    /** Raft §5.1: a follower forwards a client proposal to the leader, which replicates it. */
+    @Test
+    void followerForwardsProposalToLeader() {
+        TestCluster c = TestCluster.ofVoters(3);
+        c.elect(1);
+        c.propose(3, "via-follower");
+        assertThat(c.sent(Message.Propose.class)).singleElement()
+                .satisfies(p -> assertThat(p.from() == 3 && p.to() == 1).isTrue());
+        for (long id : c.ids()) {
+            assertThat(c.appliedData(id)).containsExactly("via-follower");
+        }
     }
 }

@@ -84,7 +84,7 @@ class SimulationFindsClassicBugsTest {
 
     @Test
     void committingAPreviousTermEntryByCountingIsCaught() {
-        long seed = firstFailingSeed(BUDGET, s -> Simulation.Options.standard(size(s), s)
+        long seed = firstFailingSeed(BUDGET, s -> Simulation.Options.standard(size(s), s).withLeaderChurn()
                 .withFactory(CommitsPreviousTermEntries::new));
         assertThat(seed).as("seed that exposes the bug").isPositive();
     }

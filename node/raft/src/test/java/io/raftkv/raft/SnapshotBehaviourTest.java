@@ -140,4 +140,45 @@ class SnapshotBehaviourTest {
         assertThat(c.storage(2).firstIndex()).isEqualTo(s.metadata().index() + 1);
         assertThat(c.logOf(2)).isEqualTo(c.logOf(1).subList((int) s.metadata().index(), c.logOf(1).size()));
     }
+
+    /**
+     * Raft §7: a snapshot whose last entry the follower already holds (same index and term) only
+     * fast-forwards its commit index and keeps the entries after it; an older snapshot is ignored.
+     */
+    @Test
+    void snapshotCoveredByFollowerLogOnlyAdvancesCommit() {
+        TestCluster c = new TestCluster(TestCluster.Options.defaults());
+        MemoryStorage st = ReplicationBehaviourTest.log(Set.of(1L, 2L, 3L), 2, 2, 1, 1, 2, 2, 2);
+        c.add(2, st);
+        RaftNode f = c.node(2);
+        ConfState cs = ConfState.ofVoters(Set.of(1L, 2L, 3L));
+        f.step(new InstallSnapshot(1, 2, 2, new Snapshot(new SnapshotMetadata(4, 2, cs), "s4".getBytes())));
+        c.processReadies();
+        assertThat(f.commitIndex()).isEqualTo(4);
+        assertThat(f.lastIndex()).as("entry 5 kept").isEqualTo(5);
+        assertThat(c.appliedSnapshots(2)).isEmpty();
+        assertThat(c.applied(2)).extracting(Entry::index).containsExactly(1L, 2L, 3L, 4L);
+
+        f.step(new InstallSnapshot(1, 2, 2, new Snapshot(new SnapshotMetadata(3, 2, cs), "s3".getBytes())));
+        c.processReadies();
+        assertThat(f.commitIndex()).isEqualTo(4);
+        assertThat(c.storage(2).firstIndex()).isEqualTo(1);
+        assertThat(c.pending(Message.AppendResponse.class)).last()
+                .satisfies(r -> assertThat(r.index()).isEqualTo(4));
+    }
+
+    /** A node restarted after installing a snapshot starts from it: configuration, indices and commit. */
+    @Test
+    void nodeRestartedAfterSnapshotResumesFromIt() {
+        TestCluster c = TestCluster.ofVoters(3);
+        Snapshot snap = lagAndCompact(c);
+        c.heal();
+        tickUntilCaughtUp(c, 3);
+        RaftNode r = c.restart(3);
+        assertThat(r.confState()).isEqualTo(ConfState.ofVoters(Set.of(1L, 2L, 3L)));
+        assertThat(r.commitIndex()).isGreaterThanOrEqualTo(snap.metadata().index());
+        assertThat(r.lastIndex()).isEqualTo(c.node(1).lastIndex());
+        c.propose(1, "after-restart");
+        assertThat(c.appliedData(3)).containsExactly("after-restart");
+    }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -20,8 +21,9 @@ import java.util.function.Predicate;
  * the entries and the hard state into the node's {@link MemoryStorage}, then hand the messages to
  * the network, then record the snapshot and committed entries as applied, then advance. After
  * every Ready the harness checks the invariants that must hold at every step (committed entries
- * contiguous, never beyond commit, identical on every node; at most one leader per term), so a
- * test fails at the step that breaks them, not at the end.
+ * contiguous, persisted, never beyond commit, identical on every node; at most one leader per
+ * term; a new leader holds every committed entry), so a test fails at the step that breaks them,
+ * not at the end.
  *
  * <p>The network is one FIFO queue. A message on a cut link is dropped when its turn comes (an
  * InstallSnapshot dropped this way is reported to the sender as failed); a message matching a
@@ -34,9 +36,9 @@ final class TestCluster {
     /** Default heartbeat interval of the harness. */
     static final int HEARTBEAT_TICKS = 1;
 
-    /** Builds a node from its config and storage; tests substitute deliberately broken variants. */
+    /** Builds a node from its config, storage and applied index; tests substitute deliberately broken variants. */
     interface NodeFactory {
-        RaftNode create(Config config, Storage storage);
+        RaftNode create(Config config, Storage storage, long applied);
     }
 
     private final TreeMap<Long, RaftNode> nodes = new TreeMap<>();
@@ -46,6 +48,7 @@ final class TestCluster {
     private final Map<Long, Long> lastApplied = new HashMap<>();
     private final Map<Long, List<ReadState>> readStates = new HashMap<>();
     private final Map<Long, List<Ready>> readies = new HashMap<>();
+    private final Map<Long, Ready> outstanding = new HashMap<>();
 
     private final ArrayList<Message> queue = new ArrayList<>();
     private final List<Message> sent = new ArrayList<>();
@@ -66,7 +69,7 @@ final class TestCluster {
                    boolean preVote, boolean checkQuorum, long seed, NodeFactory factory) {
         static Options defaults() {
             return new Options(ELECTION_TICKS, HEARTBEAT_TICKS, 1 << 20, 256, true, true, 1,
-                    (cfg, st) -> new RaftNode(cfg, st, 0));
+                    RaftNode::new);
         }
 
         Options preVote(boolean on) {
@@ -117,10 +120,32 @@ final class TestCluster {
         return of(ConfState.ofVoters(voters), options);
     }
 
+    /**
+     * A new cluster of voters {@code 1..n} started the etcd way: every member's log holds the
+     * {@link Bootstrap} configuration entry at index 1, so nodes added later with an empty
+     * storage learn the configuration by replication.
+     */
+    static TestCluster bootstrapped(int n, Options options) {
+        Set<Long> voters = new LinkedHashSet<>();
+        for (long i = 1; i <= n; i++) {
+            voters.add(i);
+        }
+        TestCluster c = new TestCluster(options);
+        for (long id : voters) {
+            c.add(id, MemoryStorage.bootstrap(voters));
+        }
+        return c;
+    }
+
+    /** {@link #bootstrapped(int, Options)} with default options. */
+    static TestCluster bootstrapped(int n) {
+        return bootstrapped(n, Options.defaults());
+    }
+
     /** A cluster holding every member of {@code cs} (voters and learners), all fresh. */
     static TestCluster of(ConfState cs, Options options) {
         TestCluster c = new TestCluster(options);
-        Set<Long> members = new java.util.TreeSet<>(cs.voters());
+        Set<Long> members = new TreeSet<>(cs.voters());
         members.addAll(cs.learners());
         for (long id : members) {
             c.add(id, MemoryStorage.withConfState(cs));
@@ -130,7 +155,7 @@ final class TestCluster {
 
     /** Adds a node over an existing storage (fresh, bootstrapped, or built by hand). */
     RaftNode add(long id, MemoryStorage storage) {
-        RaftNode n = options.factory().create(options.config(id), storage);
+        RaftNode n = options.factory().create(options.config(id), storage, 0);
         nodes.put(id, n);
         storages.put(id, storage);
         applied.put(id, new ArrayList<>());
@@ -138,6 +163,20 @@ final class TestCluster {
         readStates.put(id, new ArrayList<>());
         readies.put(id, new ArrayList<>());
         lastApplied.put(id, storage.firstIndex() - 1);
+        return n;
+    }
+
+    /**
+     * Crash and restart: the node keeps only its storage (a Ready taken by {@link #holdReady} and
+     * not yet handled is lost, as in a crash before persisting it) and resumes from it with the
+     * index its state machine had applied. Messages in flight to it stay in the network.
+     */
+    RaftNode restart(long id) {
+        outstanding.remove(id);
+        MemoryStorage st = storages.get(id);
+        long appliedIndex = lastApplied.get(id);
+        RaftNode n = options.factory().create(options.config(id), st, appliedIndex);
+        nodes.put(id, n);
         return n;
     }
 
@@ -163,15 +202,45 @@ final class TestCluster {
 
     // ---------------------------------------------------------------- Ready processing
 
-    /** Processes every node's Ready until none has anything left. */
+    /** Processes every node's Ready until none has anything left (nodes with a held Ready wait). */
     void processReadies() {
         boolean any = true;
         while (any) {
             any = false;
             for (long id : new ArrayList<>(nodes.keySet())) {
-                any |= processReady(id);
+                if (!outstanding.containsKey(id)) {
+                    any |= processReady(id);
+                }
             }
         }
+    }
+
+    /**
+     * Takes {@code id}'s Ready but does not handle it yet: the node may be stepped meanwhile (the
+     * contract allows it) until {@link #finishReady(long)}; a {@link #restart(long)} before that
+     * is a crash before persisting, and the Ready is lost. False if there was nothing to take.
+     */
+    boolean holdReady(long id) {
+        RaftNode n = node(id);
+        if (outstanding.containsKey(id) || !n.hasReady()) {
+            return false;
+        }
+        outstanding.put(id, n.ready());
+        return true;
+    }
+
+    /** Handles the Ready taken by {@link #holdReady(long)}, then anything newer. */
+    void finishReady(long id) {
+        Ready rd = outstanding.remove(id);
+        if (rd != null) {
+            handle(id, rd);
+        }
+        processReadies();
+    }
+
+    /** Nodes whose Ready is taken but not yet handled, in id order (the simulation must stay deterministic). */
+    Set<Long> heldReadies() {
+        return new TreeSet<>(outstanding.keySet());
     }
 
     /** Processes one Ready of {@code id} per the contract; false if there was none. */
@@ -180,7 +249,12 @@ final class TestCluster {
         if (!n.hasReady()) {
             return false;
         }
-        Ready rd = n.ready();
+        handle(id, n.ready());
+        return true;
+    }
+
+    private void handle(long id, Ready rd) {
+        RaftNode n = node(id);
         readies.get(id).add(rd);
         MemoryStorage st = storages.get(id);
         // 1. persist: snapshot, then entries, then hard state
@@ -231,16 +305,29 @@ final class TestCluster {
         readStates.get(id).addAll(rd.readStates());
         n.advance(rd);
         checkElectionSafety();
-        return true;
     }
 
+    /**
+     * Election safety (Raft §5.2): one leader per term. Leader completeness (§5.4): a node that
+     * has just become leader holds every entry applied anywhere so far (above its snapshot).
+     */
     private void checkElectionSafety() {
         for (RaftNode n : nodes.values()) {
-            if (n.role() == Role.LEADER) {
-                Long prior = leaderByTerm.putIfAbsent(n.term(), n.id());
-                if (prior != null && prior != n.id()) {
-                    throw new AssertionError("election safety: nodes " + prior + " and " + n.id()
-                            + " both led term " + n.term());
+            if (n.role() != Role.LEADER) {
+                continue;
+            }
+            Long prior = leaderByTerm.putIfAbsent(n.term(), n.id());
+            if (prior != null && prior != n.id()) {
+                throw new AssertionError("election safety: nodes " + prior + " and " + n.id()
+                        + " both led term " + n.term());
+            }
+            if (prior == null) {
+                long first = storages.get(n.id()).firstIndex();
+                for (Map.Entry<Long, Entry> c : committedByIndex.entrySet()) {
+                    if (c.getKey() >= first && n.termAt(c.getKey()) != c.getValue().term()) {
+                        throw new AssertionError("leader completeness: leader " + n.id() + " of term " + n.term()
+                                + " lacks committed entry " + c.getValue());
+                    }
                 }
             }
         }
@@ -400,7 +487,7 @@ final class TestCluster {
         return snapshotReports;
     }
 
-    /** Processes Readies and delivers messages until nothing is left to do (held ones stay). */
+    /** Processes Readies and delivers messages until nothing is left to do (held messages and Readies stay). */
     void stabilize() {
         processReadies();
         int guard = 0;

@@ -60,26 +60,35 @@ public final class Simulation {
 
     /** What to simulate. */
     public record Options(int nodes, long seed, int durationUnits, NodeFactory factory, boolean persistVotes,
-                          boolean membershipChanges, boolean trace) {
+                          boolean membershipChanges, boolean leaderChurn, boolean trace) {
         /** The standard run: crashes, partitions, membership changes; correct driver. */
         public static Options standard(int nodes, long seed) {
-            return new Options(nodes, seed, 3000, RaftNode::new, true, true, false);
+            return new Options(nodes, seed, 3000, RaftNode::new, true, true, false, false);
         }
 
         public Options withFactory(NodeFactory f) {
-            return new Options(nodes, seed, durationUnits, f, persistVotes, membershipChanges, trace);
+            return new Options(nodes, seed, durationUnits, f, persistVotes, membershipChanges, leaderChurn, trace);
         }
 
         public Options withPersistVotes(boolean p) {
-            return new Options(nodes, seed, durationUnits, factory, p, membershipChanges, trace);
+            return new Options(nodes, seed, durationUnits, factory, p, membershipChanges, leaderChurn, trace);
+        }
+
+        /**
+         * Leader churn: leaders often crash right after winning or right after their commit index
+         * moves, and every AppendEntries carries one entry. This is the schedule that builds the
+         * Figure 8 situation of the Raft paper (an old-term entry on a majority, its leader gone).
+         */
+        public Options withLeaderChurn() {
+            return new Options(nodes, seed, durationUnits, factory, persistVotes, membershipChanges, true, trace);
         }
 
         public Options withTrace(boolean t) {
-            return new Options(nodes, seed, durationUnits, factory, persistVotes, membershipChanges, t);
+            return new Options(nodes, seed, durationUnits, factory, persistVotes, membershipChanges, leaderChurn, t);
         }
 
         public Options withDuration(int units) {
-            return new Options(nodes, seed, units, factory, persistVotes, membershipChanges, trace);
+            return new Options(nodes, seed, units, factory, persistVotes, membershipChanges, leaderChurn, trace);
         }
     }
 
@@ -132,6 +141,8 @@ public final class Simulation {
     private double crashAfterVote;
     /** Probability that a new leader crashes within a few units of winning. */
     private double crashNewLeader;
+    /** Probability that a leader crashes right after its commit index advances. */
+    private double crashAfterCommit;
     private final PriorityQueue<long[]> scheduled = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
 
     private boolean traceMessages;
@@ -188,7 +199,7 @@ public final class Simulation {
             this.tickInterval = 8 + rnd.nextInt(5);
             this.tickPhase = rnd.nextInt(tickInterval);
             this.snapshotEvery = 8 + rnd.nextInt(40);
-            long maxMsg = rnd.nextBoolean() ? 1 << 20 : 1 + rnd.nextInt(200);
+            long maxMsg = opt.leaderChurn() ? 1 : rnd.nextBoolean() ? 1 << 20 : 1 + rnd.nextInt(200);
             int inflight = 1 + rnd.nextInt(8);
             this.config = new Config(id, 3, 2, maxMsg, inflight, 1 << 20, preVote, checkQuorum,
                     new SplittableRandom(rnd.nextLong()));
@@ -246,8 +257,14 @@ public final class Simulation {
         checkQuorum = rnd.nextInt(4) != 0;
         crashAfterVote = rnd.nextInt(3) == 0 ? 0.2 : 0;
         crashNewLeader = rnd.nextInt(3) == 0 ? 0.2 : 0;
+        crashAfterCommit = rnd.nextInt(3) == 0 ? 0.05 : 0;
+        if (opt.leaderChurn()) {
+            crashNewLeader = 0.4;
+            crashAfterCommit = 0.3;
+            dropRate = 0.1;
+        }
         log("profile preVote=" + preVote + " checkQuorum=" + checkQuorum + " crashAfterVote=" + crashAfterVote
-                + " crashNewLeader=" + crashNewLeader);
+                + " crashNewLeader=" + crashNewLeader + " crashAfterCommit=" + crashAfterCommit);
         Set<Long> initial = new TreeSet<>();
         for (long i = 1; i <= opt.nodes(); i++) {
             initial.add(i);
@@ -340,6 +357,10 @@ public final class Simulation {
                 if (rnd.nextDouble() < crashNewLeader) {
                     scheduleCrashRestart(n.id, rnd.nextInt(12));
                 }
+            }
+            if (rd.hardState() != null && raft.role() == Role.LEADER && rd.hardState().commit() > n.lastCommit
+                    && rnd.nextDouble() < crashAfterCommit) {
+                scheduleCrashRestart(n.id, 0);
             }
             // 1. persist
             if (rd.snapshot() != null) {
@@ -705,6 +726,7 @@ public final class Simulation {
         traceMessages = opt.trace() && Boolean.getBoolean("sim.traceMessages");
         crashAfterVote = 0;
         crashNewLeader = 0;
+        crashAfterCommit = 0;
         blocked.clear();
         dropRate = 0;
         dupRate = 0;

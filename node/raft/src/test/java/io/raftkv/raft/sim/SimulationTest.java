@@ -64,6 +64,18 @@ class SimulationTest {
         runSeeds(7, 3_000, 100);
     }
 
+    @Test
+    void clustersUnderLeaderChurnStaySafeAndLiveOverFixedSeeds() {
+        List<String> failures = new ArrayList<>();
+        for (long seed = 4_000; seed < 4_300; seed++) {
+            Simulation.Outcome o = Simulation.run(Simulation.Options.standard(seed % 2 == 0 ? 3 : 5, seed).withLeaderChurn());
+            if (!o.ok()) {
+                failures.add("seed " + seed + ": " + o.failure());
+            }
+        }
+        assertThat(failures).as("failing seeds (replay with -Dsim.churn=true)").isEmpty();
+    }
+
     /** {@code -Dsim.seeds=N}: N random seeds across 3, 5 and 7 nodes; skipped when 0. */
     @Test
     void randomSeeds() {
@@ -93,8 +105,11 @@ class SimulationTest {
         if (s.isEmpty()) {
             return;
         }
-        Simulation.Outcome o = Simulation.run(Simulation.Options.standard(Integer.getInteger("sim.nodes", 3),
-                Long.parseLong(s)).withTrace(true));
+        Simulation.Options opt = Simulation.Options.standard(Integer.getInteger("sim.nodes", 3), Long.parseLong(s));
+        if (Boolean.getBoolean("sim.churn")) {
+            opt = opt.withLeaderChurn();
+        }
+        Simulation.Outcome o = Simulation.run(opt.withTrace(true));
         o.trace().forEach(System.out::println);
         assertThat(o.failure()).isNull();
     }

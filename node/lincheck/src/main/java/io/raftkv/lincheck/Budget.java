@@ -80,11 +80,6 @@ public record Budget(Duration timeout, long maxSteps) {
             return true;
         }
 
-        /** Whether a previous {@link #step()} found the budget exhausted. */
-        boolean exhausted() {
-            return exhausted;
-        }
-
         private static long saturatedNanos(Duration d) {
             try {
                 return d.toNanos();

@@ -97,7 +97,7 @@ final class Shrinker {
     /**
      * Whether {@code kept} may be shown without {@code dropped}: no operation in {@code kept}
      * {@linkplain #dependsOn depends on} a write in {@code dropped}, and every non-null value that a
-     * kept operation reads or a kept CAS expects still has a kept writer called before that operation
+     * kept operation reads or a kept CAS expects still has a kept writer called no later than that operation
      * returned, if it had one at all. The second rule is for the reader, not for soundness: "put b;
      * get a" is a real stale read once "put a; put b" are known to be ordered, but it looks like a
      * read of a value nobody wrote.
@@ -120,7 +120,9 @@ final class Shrinker {
                 continue;
             }
             String observed = observer.kind() == OpKind.GET ? observer.output() : observer.expected();
-            boolean constrains = observer.kind() == OpKind.GET ? !observer.indeterminate() : observer.ok() || observer.indeterminate();
+            boolean constrains = observer.kind() == OpKind.GET
+                    ? !observer.indeterminate()
+                    : observer.ok() || observer.indeterminate();
             if (constrains && observed != null
                     && !hasWriterOf(observed, kept, observer) && hasWriterOf(observed, dropped, observer)) {
                 return false;
@@ -140,11 +142,11 @@ final class Shrinker {
      * Whether {@code observer}'s reported output may rely on {@code write} being the last write before
      * it: {@code write} can change the state, the output matches what {@code write} leaves (a read of
      * its value, a CAS expecting it, or a failed CAS expecting something else), {@code write} was
-     * called before {@code observer} returned, and {@code write} returned before {@code barrier}, the
+     * called no later than {@code observer} returned, and {@code write} returned before {@code barrier}, the
      * call time of some definite write that precedes {@code observer} in real time.
      */
     static boolean dependsOn(Operation observer, Operation write, long barrier) {
-        if (!canWrite(write) || write.call() >= observer.ret() || write.ret() < barrier) {
+        if (!canWrite(write) || write.call() > observer.ret() || write.ret() < barrier) {
             return false;
         }
         String written = write.kind() == OpKind.DELETE ? null : write.value();
@@ -159,7 +161,7 @@ final class Shrinker {
 
     private static boolean hasWriterOf(String value, List<Operation> ops, Operation observer) {
         for (Operation op : ops) {
-            if (canWrite(op) && value.equals(op.value()) && op.call() < observer.ret()) {
+            if (canWrite(op) && value.equals(op.value()) && op.call() <= observer.ret()) {
                 return true;
             }
         }

@@ -31,15 +31,24 @@ import java.util.Set;
  *       this, c concurrent reads of one value multiply the explored pairs by up to 2^c.
  * </ul>
  *
- * <p>Indeterminate operations return at +infinity, after every completed operation, and need not
- * be linearized at all: the search succeeds once every completed operation is linearized.
+ * <p>Indeterminate operations need not take effect. The model may say, through {@link Horizons}, that
+ * one must take effect by some time (it is then treated like a completed operation), or that after
+ * some time taking effect would make no difference; its end node then sits at that time, and the
+ * search drops the operation when it meets that node. The search succeeds once every mandatory
+ * operation is linearized.
+ *
+ * <p>Eager steps (reads and drops) are not choices: backtracking undoes them and keeps going.
  */
 final class WingGongSearch<S> {
 
     private static final int NIL = -1;
 
-    /** The operations, sorted by call time; operation i has call node 2i and return node 2i+1. */
+    /** The operations, sorted by call time; operation i has call node 2i and end node 2i+1. */
     private final Operation[] ops;
+    /** Per operation, when its end node comes; see {@link Horizons}. */
+    private final long[] end;
+    /** Per operation, whether meeting its end node while it is pending is a dead end (else it is dropped). */
+    private final boolean[] mandatory;
     private final Model<S> model;
     private final Budget.Meter meter;
     private final int[] next;
@@ -48,8 +57,24 @@ final class WingGongSearch<S> {
     private final int head;
 
     private WingGongSearch(List<Operation> history, Model<S> model, Budget.Meter meter) {
-        this.ops = history.toArray(new Operation[0]);
-        Arrays.sort(this.ops, Comparator.comparingLong(Operation::call)); // stable: ties keep input order
+        Horizons horizons = model instanceof KvModel kv ? kv.horizons(history) : Horizons.plain(history);
+        Integer[] byCall = new Integer[history.size()];
+        int count = 0;
+        for (int i = 0; i < history.size(); i++) {
+            if (horizons.mandatory()[i] || horizons.end()[i] != Long.MIN_VALUE) {
+                byCall[count++] = i;
+            }
+        }
+        byCall = Arrays.copyOf(byCall, count);
+        Arrays.sort(byCall, Comparator.comparingLong(i -> history.get(i).call())); // stable: ties keep input order
+        this.ops = new Operation[count];
+        this.end = new long[count];
+        this.mandatory = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            ops[i] = history.get(byCall[i]);
+            end[i] = horizons.end()[byCall[i]];
+            mandatory[i] = horizons.mandatory()[byCall[i]];
+        }
         this.model = model;
         this.meter = meter;
         int nodes = 2 * ops.length;
@@ -70,14 +95,15 @@ final class WingGongSearch<S> {
         for (int i = 0; i < nodes; i++) {
             order[i] = i;
         }
-        // By time; at equal times calls first, so touching intervals count as concurrent; then by node,
-        // which keeps call nodes in operation-index order.
+        // By time; at equal times calls first, so touching intervals count as concurrent, and the ends of
+        // optional operations last, after the returns of their observers; then by node, which keeps
+        // call nodes in operation-index order.
         Arrays.sort(order, (a, b) -> {
             int byTime = Long.compare(time(a), time(b));
             if (byTime != 0) {
                 return byTime;
             }
-            int byKind = Integer.compare(a & 1, b & 1);
+            int byKind = Integer.compare(rank(a), rank(b));
             return byKind != 0 ? byKind : Integer.compare(a, b);
         });
         int last = head;
@@ -90,20 +116,23 @@ final class WingGongSearch<S> {
     }
 
     private long time(int node) {
-        Operation op = ops[node >> 1];
-        return (node & 1) == 0 ? op.call() : op.ret();
+        return (node & 1) == 0 ? ops[node >> 1].call() : end[node >> 1];
+    }
+
+    private int rank(int node) {
+        return (node & 1) == 0 ? 0 : mandatory[node >> 1] ? 1 : 2;
     }
 
     private CheckResult.Verdict search() {
         int n = ops.length;
         int remaining = 0;
-        for (Operation op : ops) {
-            if (!op.indeterminate()) {
+        for (boolean m : mandatory) {
+            if (m) {
                 remaining++;
             }
         }
         Set<CacheKey> explored = new HashSet<>();
-        // The stack of choices: operation, state before it, hi before it, and whether it was an eager read.
+        // The stack of steps: operation, state before it, hi before it, and whether it was eager.
         int[] stackOps = new int[n];
         Object[] stackStates = new Object[n];
         int[] stackHi = new int[n];
@@ -117,19 +146,22 @@ final class WingGongSearch<S> {
                 return CheckResult.Verdict.UNKNOWN;
             }
             boolean deadEnd;
-            if (entry == NIL || (entry & 1) == 1) {
+            if (entry == NIL || ((entry & 1) == 1 && mandatory[entry >> 1])) {
                 // A pending operation's return: it must have taken effect already.
                 deadEnd = true;
             } else {
+                // A call to try, or the end of an optional operation, which is dropped: taking effect
+                // later would be the same as never (see Horizons).
                 int candidate = entry >> 1;
                 Operation op = ops[candidate];
-                if (!model.accepts(state, op)) {
+                boolean drop = (entry & 1) == 1;
+                if (!drop && !model.accepts(state, op)) {
                     entry = next[entry];
                     continue;
                 }
-                S after = model.next(state, op);
+                S after = drop ? state : model.next(state, op);
                 int newHi = Math.max(hi, candidate + 1);
-                boolean eager = model.readOnly(op);
+                boolean eager = drop || model.readOnly(op);
                 lift(candidate);
                 if (explored.add(new CacheKey(newHi, pendingBelow(newHi), after))) {
                     stackOps[depth] = candidate;
@@ -139,21 +171,21 @@ final class WingGongSearch<S> {
                     depth++;
                     state = after;
                     hi = newHi;
-                    if (!op.indeterminate()) {
+                    if (mandatory[candidate]) {
                         remaining--;
                     }
                     entry = next[head];
                     continue;
                 }
                 unlift(candidate);
-                // An eager read whose successor already failed dooms this position too.
+                // An eager step whose successor already failed dooms this position too.
                 deadEnd = eager;
                 entry = next[entry];
             }
             if (!deadEnd) {
                 continue;
             }
-            // Undo the last choice, and keep undoing past eager reads: they were not choices.
+            // Undo the last choice, and keep undoing past eager steps: they were not choices.
             int undone;
             boolean wasEager;
             do {
@@ -169,7 +201,7 @@ final class WingGongSearch<S> {
                 state = before;
                 hi = stackHi[depth];
                 unlift(undone);
-                if (!ops[undone].indeterminate()) {
+                if (mandatory[undone]) {
                     remaining++;
                 }
             } while (wasEager);

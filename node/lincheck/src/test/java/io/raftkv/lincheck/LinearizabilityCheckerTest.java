@@ -341,6 +341,36 @@ class LinearizabilityCheckerTest {
     }
 
     @Test
+    void aCustomModelIsAppliedToEachKey() {
+        // A deliberately broken register whose reads accept anything: the stale read goes unnoticed.
+        Model<String> readsAnything = new Model<>() {
+            @Override
+            public String initialState() {
+                return null;
+            }
+
+            @Override
+            public boolean accepts(String state, Operation op) {
+                return op.kind() == OpKind.GET || KvModel.INSTANCE.accepts(state, op);
+            }
+
+            @Override
+            public String next(String state, Operation op) {
+                return KvModel.INSTANCE.next(state, op);
+            }
+        };
+        List<Operation> staleRead = List.of(
+                put(1, "x", "a", 0, 10),
+                put(1, "x", "b", 20, 30),
+                get(2, "x", "a", 40, 50));
+
+        assertThat(LinearizabilityChecker.check(staleRead, readsAnything, Budget.UNLIMITED).verdict())
+                .isEqualTo(Verdict.OK);
+        assertThat(LinearizabilityChecker.check(staleRead, KvModel.INSTANCE, Budget.UNLIMITED).verdict())
+                .isEqualTo(Verdict.ILLEGAL);
+    }
+
+    @Test
     void exhaustedStepBudgetGivesUnknownNamingTheKey() {
         // 24 concurrent writes and a read of a value none of them wrote: refuting it means exploring
         // every subset of the writes, far beyond 10 000 steps.

@@ -1,0 +1,218 @@
+package io.raftkv.server.node;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.raftkv.mvcc.KvStore;
+import io.raftkv.mvcc.MvccOptions;
+import io.raftkv.mvcc.RocksDbKvStore;
+import io.raftkv.raft.ConfChange;
+import io.raftkv.server.api.EtcdCodec;
+import io.raftkv.server.api.etcd.Member;
+import io.raftkv.server.api.internal.InternalRequest;
+import io.raftkv.server.api.internal.MemberTableChange;
+import io.raftkv.server.api.internal.SnapshotPayload;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * The node's replicated state machine: the MVCC store plus the member table. Applies committed
+ * entries on the driver thread; the store is exactly-once per Raft index, so entries re-delivered
+ * after a crash or a snapshot change nothing.
+ *
+ * <p>The store lives in {@code dataDir/kv-<n>}; {@code dataDir/kv.current} names the live one, so
+ * that a snapshot from the leader is restored into a new directory and switched to atomically.
+ */
+public final class KvStateMachine implements RaftDriver.StateMachine, AutoCloseable {
+    private final Path dataDir;
+    private final MvccOptions options;
+    private final MemberTable members;
+    private final AtomicReference<KvStore> store = new AtomicReference<>();
+    /** Called after the member table changes (to update the transport's peer list). */
+    private volatile Runnable onMembersChanged = () -> { };
+
+    /** Opens (or creates) the state machine in {@code dataDir}. */
+    public KvStateMachine(Path dataDir, MvccOptions options, MemberTable members) throws IOException {
+        this.dataDir = dataDir;
+        this.options = options;
+        this.members = members;
+        Path pointer = dataDir.resolve("kv.current");
+        String current = Files.exists(pointer) ? Files.readString(pointer).trim() : "kv-0";
+        store.set(RocksDbKvStore.open(dataDir.resolve(current), options));
+        if (!Files.exists(pointer)) {
+            writePointer(current);
+        }
+    }
+
+    /** The live store; may change when a snapshot is installed, so fetch it per request. */
+    public KvStore store() {
+        return store.get();
+    }
+
+    /** The member table. */
+    public MemberTable members() {
+        return members;
+    }
+
+    /** Sets the hook run after the member table changes. */
+    public void onMembersChanged(Runnable r) {
+        this.onMembersChanged = r;
+    }
+
+    @Override
+    public Object apply(long index, byte[] data) {
+        InternalRequest r = parse(data);
+        KvStore s = store.get();
+        switch (r.getRequestCase()) {
+            case PUT:
+                return s.put(index, EtcdCodec.toMvcc(r.getPut()));
+            case DELETE_RANGE:
+                return s.deleteRange(index, EtcdCodec.toMvcc(r.getDeleteRange()));
+            case TXN:
+                return s.txn(index, EtcdCodec.toMvcc(r.getTxn()));
+            case COMPACTION:
+                return s.compact(index, r.getCompaction().getRevision());
+            case LEASE_GRANT:
+                return s.leaseGrant(index, r.getLeaseGrant().getID(), r.getLeaseGrant().getTTL());
+            case LEASE_REVOKE:
+                return s.leaseRevoke(index, r.getLeaseRevoke().getID());
+            case MEMBER_ATTRIBUTES: {
+                members.apply(index, MemberTableChange.newBuilder().addUpserts(r.getMemberAttributes()).build());
+                s.markApplied(index);
+                onMembersChanged.run();
+                return index;
+            }
+            case MEMBER_UPDATE: {
+                Member m = Member.newBuilder().setID(r.getMemberUpdate().getID())
+                        .addAllPeerURLs(r.getMemberUpdate().getPeerURLsList()).build();
+                if (members.snapshot().containsKey(m.getID())) {
+                    members.apply(index, MemberTableChange.newBuilder().addUpserts(m).build());
+                }
+                s.markApplied(index);
+                onMembersChanged.run();
+                return index;
+            }
+            default:
+                s.markApplied(index);
+                return index;
+        }
+    }
+
+    @Override
+    public void applyConfChange(long index, ConfChange cc) {
+        if (cc.context().length > 0) {
+            members.apply(index, parseChange(cc.context()));
+            onMembersChanged.run();
+        }
+        store.get().markApplied(index);
+    }
+
+    @Override
+    public void applyNoop(long index) {
+        store.get().markApplied(index);
+    }
+
+    @Override
+    public long requestId(byte[] data) {
+        return parse(data).getId();
+    }
+
+    @Override
+    public long confRequestId(ConfChange cc) {
+        return cc.context().length == 0 ? 0 : parseChange(cc.context()).getRequestId();
+    }
+
+    @Override
+    public byte[] snapshotPayload() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            store.get().snapshot(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot snapshot the store", e);
+        }
+        return SnapshotPayload.newBuilder().setMembers(members.toFile())
+                .setStore(com.google.protobuf.ByteString.copyFrom(out.toByteArray())).build().toByteArray();
+    }
+
+    @Override
+    public void installSnapshot(long index, byte[] payload) {
+        SnapshotPayload p;
+        try {
+            p = SnapshotPayload.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("snapshot payload at index " + index + " is corrupt", e);
+        }
+        try {
+            String next = "kv-" + index + "-" + System.nanoTime();
+            KvStore restored = RocksDbKvStore.restore(p.getStore().newInput(), dataDir.resolve(next), options);
+            KvStore old = store.getAndSet(restored);
+            writePointer(next);
+            members.replace(p.getMembers());
+            onMembersChanged.run();
+            if (old != null) {
+                old.close();
+            }
+            deleteOtherStores(next);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install snapshot at index " + index, e);
+        }
+    }
+
+    @Override
+    public byte[] localSnapshotData() {
+        return new byte[0];
+    }
+
+    private void writePointer(String name) throws IOException {
+        Path tmp = dataDir.resolve("kv.current.tmp");
+        Files.writeString(tmp, name);
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, dataDir.resolve("kv.current"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void deleteOtherStores(String keep) throws IOException {
+        try (Stream<Path> dirs = Files.list(dataDir)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith("kv-")
+                    && !p.getFileName().toString().equals(keep)).toList()) {
+                try (Stream<Path> walk = Files.walk(d)) {
+                    for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        }
+    }
+
+    private static InternalRequest parse(byte[] data) {
+        try {
+            return InternalRequest.parseFrom(data);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("committed entry is not a valid request", e);
+        }
+    }
+
+    private static MemberTableChange parseChange(byte[] ctx) {
+        try {
+            return MemberTableChange.parseFrom(ctx);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("configuration change context is corrupt", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        KvStore s = store.getAndSet(null);
+        if (s != null) {
+            s.close();
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package io.raftkv.server.node;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.raftkv.log.SegmentedWal;
+import io.raftkv.mvcc.MvccOptions;
+import io.raftkv.raft.Bootstrap;
+import io.raftkv.raft.Config;
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.EntryType;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftNode;
+import io.raftkv.server.api.EtcdErrors;
+import io.raftkv.server.api.etcd.Member;
+import io.raftkv.server.api.etcd.ResponseHeader;
+import io.raftkv.server.api.internal.InternalRequest;
+import io.raftkv.server.api.internal.MemberTableChange;
+import io.raftkv.server.transport.GrpcPeerTransport;
+import io.raftkv.server.transport.PeerTransport;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * A running raftkv node: opens the data dir (log, store, member table), bootstraps a new cluster
+ * or joins an existing one, and wires the Raft driver to the peer transport. The gRPC services
+ * reach the node only through this object.
+ *
+ * <p>Created by CDI at startup from the {@link NodeSettings} that {@code RaftkvMain} resolved from
+ * the command line ({@link #configure}).
+ */
+@ApplicationScoped
+public class NodeRuntime {
+    private static final Logger LOG = Logger.getLogger(NodeRuntime.class.getName());
+    private static volatile NodeSettings configured;
+
+    private NodeSettings settings;
+    private SegmentedWal wal;
+    private KvStateMachine machine;
+    private PeerTransport transport;
+    private volatile RaftDriver driver;
+    private volatile Membership membership;
+    private volatile long memberId;
+    private final ExecutorService readPool = Executors.newFixedThreadPool(
+            Math.max(4, Runtime.getRuntime().availableProcessors() * 2), r -> {
+                Thread t = new Thread(r, "raftkv-read");
+                t.setDaemon(true);
+                return t;
+            });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "raftkv-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private Duration requestTimeout;
+
+    /** Sets the settings the next started node uses (called by main before Quarkus starts). */
+    public static void configure(NodeSettings s) {
+        configured = s;
+    }
+
+    void onStart(@Observes StartupEvent ev) throws IOException {
+        NodeSettings s = configured;
+        if (s == null) {
+            throw new IllegalStateException("raftkv node started without settings (run through RaftkvMain)");
+        }
+        start(s);
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        close();
+    }
+
+    /** Opens everything and starts the node. */
+    public synchronized void start(NodeSettings s) throws IOException {
+        this.settings = s;
+        this.requestTimeout = Duration.ofMillis(5000 + 2L * s.electionTicks() * s.tickMillis());
+        Path member = s.dataDir().resolve("member");
+        Files.createDirectories(member);
+        wal = SegmentedWal.open(member.resolve("wal"));
+        MemberTable members = MemberTable.open(member);
+        machine = new KvStateMachine(member, MvccOptions.defaults().withQuotaBytes(s.quotaBytes()), members);
+        Path idFile = member.resolve("member-id");
+        long id = s.memberId();
+        if (Files.exists(idFile)) {
+            id = Long.parseUnsignedLong(Files.readString(idFile).trim(), 16);
+        }
+        transport = new GrpcPeerTransport(s.listenPeer().getHost(), s.listenPeer().getPort());
+        transport.setAdvertisedPeerUrl(s.advertisePeerUrls().get(0));
+        boolean fresh = wal.lastIndex() == 0 && wal.initialState().hardState().isEmpty();
+        if (fresh && !s.joinExisting()) {
+            bootstrap(s);
+        }
+        final boolean awaitingIdentity = id == 0;
+        transport.start(new PeerTransport.MessageHandler() {
+            @Override
+            public void onMessage(Message m) {
+                RaftDriver d = driver;
+                if (d == null && awaitingIdentity) {
+                    learnIdentity(m);
+                    d = driver;
+                }
+                if (d != null) {
+                    d.receive(m);
+                }
+                // else: still starting; Raft retransmits
+            }
+
+            @Override
+            public void onUnreachable(long peer) {
+                RaftDriver d = driver;
+                if (d != null) {
+                    d.reportUnreachable(peer);
+                }
+            }
+
+            @Override
+            public void onSnapshotStatus(long peer, boolean success) {
+                RaftDriver d = driver;
+                if (d != null) {
+                    d.reportSnapshot(peer, success);
+                }
+            }
+        });
+        if (id != 0) {
+            Files.writeString(idFile, Long.toHexString(id));
+            startDriver(id);
+        } else {
+            LOG.info("joining an existing cluster: waiting for the leader to contact this member");
+        }
+        updatePeers();
+        timer.scheduleWithFixedDelay(this::publishAttributes, 200, 500, TimeUnit.MILLISECONDS);
+    }
+
+    /** A new cluster: every initial member writes the same first entry, carrying the member table. */
+    private void bootstrap(NodeSettings s) throws IOException {
+        MemberTableChange.Builder ctx = MemberTableChange.newBuilder();
+        for (Map.Entry<Long, NodeSettings.InitialMember> e : new TreeMap<>(s.initialMembers()).entrySet()) {
+            ctx.addUpserts(Member.newBuilder().setID(e.getKey()).setName(e.getValue().name())
+                    .addAllPeerURLs(e.getValue().peerUrls()));
+        }
+        Entry first = Bootstrap.entries(s.initialMembers().keySet()).get(0);
+        ConfChange cc = ConfChange.decode(first.data());
+        Entry withMembers = new Entry(first.term(), first.index(), EntryType.CONF_CHANGE,
+                new ConfChange(cc.changes(), ctx.build().toByteArray()).encode());
+        wal.persist(Bootstrap.hardState(), List.of(withMembers), null);
+    }
+
+    private synchronized void learnIdentity(Message m) {
+        if (driver != null) {
+            return;
+        }
+        try {
+            Path idFile = settings.dataDir().resolve("member").resolve("member-id");
+            Files.writeString(idFile, Long.toHexString(m.to()));
+            LOG.info("joined as member " + Long.toHexString(m.to()));
+            startDriver(m.to());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void startDriver(long id) {
+        this.memberId = id;
+        Config cfg = new Config(id, settings.electionTicks(), settings.heartbeatTicks(), 1 << 20, 512,
+                64L << 20, true, true, RaftDriver.seededRandom(id));
+        RaftDriver d = new RaftDriver(cfg, wal, machine.store().appliedIndex(), machine,
+                msgs -> transport.send(msgs), settings.tickMillis(), settings.snapshotCount());
+        machine.onMembersChanged(this::updatePeers);
+        this.membership = new Membership(d, machine, settings.token());
+        this.driver = d;
+        d.start();
+        started.complete(null);
+    }
+
+    private void updatePeers() {
+        Map<Long, String> peers = new HashMap<>();
+        for (Member m : machine.members().list()) {
+            if (m.getID() != memberId && m.getPeerURLsCount() > 0) {
+                URI u = URI.create(m.getPeerURLs(0));
+                peers.put(m.getID(), u.getHost() + ":" + u.getPort());
+            }
+        }
+        transport.setPeers(peers);
+    }
+
+    /** etcd's publish: once there is a leader, record this member's name and client URLs. */
+    private void publishAttributes() {
+        RaftDriver d = driver;
+        if (d == null || d.status().leader() == RaftNode.NONE) {
+            return;
+        }
+        Member current = machine.members().snapshot().get(memberId);
+        if (current != null && current.getName().equals(settings.name())
+                && current.getClientURLsList().equals(settings.advertiseClientUrls())) {
+            return;
+        }
+        Member attrs = Member.newBuilder().setID(memberId).setName(settings.name())
+                .addAllClientURLs(settings.advertiseClientUrls()).build();
+        try {
+            propose(InternalRequest.newBuilder().setMemberAttributes(attrs), attrs.getSerializedSize())
+                    .get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.fine("publishing member attributes failed, will retry: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ for the services
+
+    /** The Raft driver; fails with "no leader" while a joining member has not been contacted yet. */
+    public RaftDriver driver() {
+        RaftDriver d = driver;
+        if (d == null) {
+            throw EtcdErrors.NO_LEADER.exception();
+        }
+        return d;
+    }
+
+    /** The state machine (store and member table). */
+    public KvStateMachine machine() {
+        return machine;
+    }
+
+    /** Membership changes. */
+    public Membership membership() {
+        Membership m = membership;
+        if (m == null) {
+            throw EtcdErrors.NO_LEADER.exception();
+        }
+        return m;
+    }
+
+    /** This member's id (0 while a joining member waits to be contacted). */
+    public long memberId() {
+        return memberId;
+    }
+
+    /** --max-txn-ops. */
+    public int maxTxnOps() {
+        return settings.maxTxnOps();
+    }
+
+    /** Where reads run after their ReadIndex round. */
+    public ExecutorService readExecutor() {
+        return readPool;
+    }
+
+    /** A response header; {@code revision} 0 means the store's current revision. */
+    public ResponseHeader header(long revision) {
+        RaftDriver d = driver;
+        long rev = revision != 0 ? revision : machine.store().currentRevision();
+        return ResponseHeader.newBuilder().setClusterId(settings.clusterId()).setMemberId(memberId)
+                .setRevision(rev).setRaftTerm(d == null ? 0 : d.status().term()).build();
+    }
+
+    /** Fails {@code f} with etcd's "request timed out" if it takes longer than the request timeout. */
+    public <T> CompletableFuture<T> timeout(CompletableFuture<T> f) {
+        return f.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Replicates a request through the log; completes with the state machine's result. Requests
+     * larger than --max-request-bytes fail with etcd's "request is too large".
+     */
+    public CompletableFuture<Object> propose(InternalRequest.Builder request, long requestBytes) {
+        if (requestBytes > settings.maxRequestBytes()) {
+            throw EtcdErrors.REQUEST_TOO_LARGE.exception();
+        }
+        RaftDriver d = driver();
+        long id = d.nextRequestId();
+        byte[] data = request.setId(id).build().toByteArray();
+        return timeout(d.propose(id, data));
+    }
+
+    /** Completes with the leader once it is {@code target}, or with the last leader seen at timeout. */
+    public CompletableFuture<Long> awaitLeader(long target) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        Runnable[] poll = new Runnable[1];
+        poll[0] = () -> {
+            long l = driver().status().leader();
+            if (l == target || System.nanoTime() > deadline) {
+                f.complete(l);
+            } else {
+                timer.schedule(poll[0], 20, TimeUnit.MILLISECONDS);
+            }
+        };
+        timer.execute(poll[0]);
+        return f;
+    }
+
+    /** True once the driver runs (a joining member waits for the leader's first message). */
+    public boolean started() {
+        return started.isDone();
+    }
+
+    /** Stops the node: driver, transport, store, log. */
+    public synchronized void close() {
+        try {
+            if (driver != null) {
+                driver.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (transport != null) {
+                transport.close();
+            }
+        } catch (Exception e) {
+            LOG.warning("closing transport: " + e);
+        }
+        if (machine != null) {
+            machine.close();
+        }
+        try {
+            if (wal != null) {
+                wal.close();
+            }
+        } catch (IOException e) {
+            LOG.warning("closing log: " + e);
+        }
+        timer.shutdownNow();
+        readPool.shutdownNow();
+    }
+}

@@ -1,0 +1,491 @@
+package io.raftkv.server.node;
+
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Config;
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.EntryType;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.ProposalDroppedException;
+import io.raftkv.raft.RaftNode;
+import io.raftkv.raft.ReadState;
+import io.raftkv.raft.Ready;
+import io.raftkv.raft.Role;
+import io.raftkv.raft.Snapshot;
+import io.raftkv.log.SegmentedWal;
+import io.raftkv.server.api.EtcdErrors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one driver thread of a node: turns wall time into ticks and runs the Ready contract
+ * (persist with one fsync, send, apply, advance) between the Raft core, the write-ahead log, the
+ * state machine and the peer transport.
+ *
+ * <p>Threads: every method that touches the {@link RaftNode} runs on the driver thread. Other
+ * threads (gRPC handlers, the transport) only enqueue work with {@link #submit} or the
+ * propose/read methods, which return futures completed on the driver thread. Concurrent
+ * proposals and reads that arrive while the driver is busy are batched into one proposal and one
+ * ReadIndex round, so that many clients share one fsync and one AppendEntries.
+ */
+public final class RaftDriver implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RaftDriver.class.getName());
+
+    /** Applies committed entries to the state machine; called on the driver thread only. */
+    public interface StateMachine {
+        /**
+         * Applies a normal entry at {@code index}; returns the result handed to the proposer's
+         * future (or throws the exception to fail it with).
+         */
+        Object apply(long index, byte[] data);
+
+        /** Applies a configuration entry at {@code index} (member table bookkeeping). */
+        void applyConfChange(long index, ConfChange cc);
+
+        /** Records {@code index} as applied for an entry with no effect (the leader's no-op). */
+        void applyNoop(long index);
+
+        /** The request id in a normal entry, to find the proposer's future; 0 if none. */
+        long requestId(byte[] data);
+
+        /** The request id carried in a configuration change's context; 0 if none. */
+        long confRequestId(ConfChange cc);
+
+        /** Builds the payload that a follower receiving a snapshot needs (members + store). */
+        byte[] snapshotPayload();
+
+        /**
+         * Installs a snapshot payload received from the leader, durably, before the log records
+         * the snapshot.
+         */
+        void installSnapshot(long index, byte[] payload);
+
+        /** Small data recorded with local snapshots in the log (for example, the member table). */
+        byte[] localSnapshotData();
+    }
+
+    /** What other threads may read about the node, published after every loop iteration. */
+    public record Status(long id, long term, long leader, Role role, long commitIndex, long appliedIndex,
+                         long lastIndex, boolean learner, long leaderChanges, io.raftkv.raft.ConfState conf) {
+    }
+
+    private final long id;
+    private final RaftNode raft;
+    private final SegmentedWal wal;
+    private final StateMachine machine;
+    private final Consumer<List<Message>> sender;
+    private final long tickNanos;
+    private final long snapshotCount;
+    private final Thread thread;
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final AtomicLong requestSeq = new AtomicLong();
+
+    // driver-thread state
+    private final Map<Long, CompletableFuture<Object>> pending = new HashMap<>();
+    private final List<byte[]> proposalBatch = new ArrayList<>();
+    private final List<CompletableFuture<Object>> proposalFutures = new ArrayList<>();
+    private final List<CompletableFuture<Long>> readBatch = new ArrayList<>();
+    private final Map<ByteBuffer, List<CompletableFuture<Long>>> readsInFlight = new HashMap<>();
+    private final List<Object[]> readsReady = new ArrayList<>(); // {index, futures}
+    private long readSeq;
+    private long applied;
+    private long lastSnapshotIndex;
+    private long lastLeader = RaftNode.NONE;
+    private long leaderChanges;
+    private volatile Status status;
+    private volatile boolean running = true;
+    private volatile Throwable fatal;
+
+    /**
+     * Creates the driver; call {@link #start()} to run it.
+     *
+     * @param config        Raft parameters (ids, ticks)
+     * @param wal           the node's durable log, already open
+     * @param appliedIndex  the state machine's durable applied index
+     * @param machine       the state machine
+     * @param sender        hands outgoing messages to the transport; must not block
+     * @param tickMillis    wall-clock length of one tick
+     * @param snapshotCount applied entries between local snapshots (log compaction)
+     */
+    public RaftDriver(Config config, SegmentedWal wal, long appliedIndex, StateMachine machine,
+                      Consumer<List<Message>> sender, long tickMillis, long snapshotCount) {
+        this.id = config.id();
+        this.wal = wal;
+        this.machine = machine;
+        this.sender = sender;
+        this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMillis);
+        this.snapshotCount = snapshotCount;
+        long commit = wal.initialState().hardState().commit();
+        long safeApplied = Math.min(appliedIndex, Math.max(commit, wal.snapshot().metadata().index()));
+        this.raft = new RaftNode(config, wal, Math.max(safeApplied, 0));
+        this.applied = raft.appliedIndex();
+        this.lastSnapshotIndex = wal.snapshot().metadata().index();
+        this.thread = new Thread(this::loop, "raft-driver-" + Long.toHexString(id));
+        this.thread.setDaemon(true);
+        publishStatus();
+    }
+
+    /** A random generator for election timeouts, seeded from the member id and the clock. */
+    public static SplittableRandom seededRandom(long memberId) {
+        return new SplittableRandom(memberId ^ System.nanoTime());
+    }
+
+    /** Starts the driver thread. */
+    public void start() {
+        thread.start();
+    }
+
+    /** This member's id. */
+    public long id() {
+        return id;
+    }
+
+    /** The latest published status; safe from any thread. */
+    public Status status() {
+        return status;
+    }
+
+    /** The error that stopped the driver, if any. */
+    public Throwable fatalError() {
+        return fatal;
+    }
+
+    /** A new request id, unique in this member (member id in the high bits). */
+    public long nextRequestId() {
+        return (id << 24) ^ (System.nanoTime() << 8) ^ requestSeq.incrementAndGet();
+    }
+
+    /** Runs {@code task} on the driver thread. */
+    public void submit(Runnable task) {
+        if (!running) {
+            throw EtcdErrors.STOPPED.exception();
+        }
+        inbox.add(task);
+    }
+
+    /** Runs {@code task} with the Raft node on the driver thread and returns its result. */
+    public <T> CompletableFuture<T> call(java.util.function.Function<RaftNode, T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                f.complete(task.apply(raft));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Proposes {@code data} (an encoded request with id {@code requestId}); the future completes
+     * with the state machine's result once the entry is applied here, or fails with "no leader".
+     */
+    public CompletableFuture<Object> propose(long requestId, byte[] data) {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        submit(() -> {
+            pending.put(requestId, f);
+            proposalBatch.add(data);
+            proposalFutures.add(f);
+            f.whenComplete((r, t) -> submit(() -> pending.remove(requestId)));
+        });
+        return f;
+    }
+
+    /** Proposes a membership change; the future completes when its joint entry is applied. */
+    public CompletableFuture<Object> proposeConfChange(long requestId, ConfChange cc) {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                if (raft.role() != Role.LEADER && raft.leader() == RaftNode.NONE) {
+                    throw new ProposalDroppedException("no leader");
+                }
+                if (raft.confChangeInFlight()) {
+                    f.completeExceptionally(EtcdErrors.CONF_CHANGE_IN_PROGRESS.exception());
+                    return;
+                }
+                pending.put(requestId, f);
+                f.whenComplete((r, t) -> submit(() -> pending.remove(requestId)));
+                raft.proposeConfChange(cc);
+                drainReady();
+            } catch (ProposalDroppedException e) {
+                pending.remove(requestId);
+                f.completeExceptionally(dropped(e));
+            }
+        });
+        return f;
+    }
+
+    /**
+     * A linearizable read point (ReadIndex, thesis §6.4): completes with an index once this node
+     * has applied at least that far, so that reading the state machine then is linearizable.
+     */
+    public CompletableFuture<Long> readIndex() {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        submit(() -> readBatch.add(f));
+        return f;
+    }
+
+    // ------------------------------------------------------------------ driver thread
+
+    private void loop() {
+        long nextTick = System.nanoTime() + tickNanos;
+        try {
+            while (running) {
+                long wait = nextTick - System.nanoTime();
+                Runnable task = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
+                int budget = 4096;
+                while (task != null && budget-- > 0) {
+                    task.run();
+                    task = inbox.poll();
+                }
+                if (task != null) {
+                    task.run();
+                }
+                long now = System.nanoTime();
+                if (now >= nextTick) {
+                    raft.tick();
+                    nextTick += tickNanos;
+                    if (now - nextTick > 10 * tickNanos) {
+                        nextTick = now + tickNanos; // we were paused; do not replay missed ticks
+                    }
+                }
+                flushProposals();
+                flushReads();
+                drainReady();
+                publishStatus();
+            }
+        } catch (Throwable t) {
+            fatal = t;
+            running = false;
+            LOG.log(Level.SEVERE, "raft driver stopped", t);
+            failAll(EtcdErrors.STOPPED.exception());
+        }
+    }
+
+    private void flushProposals() {
+        if (proposalBatch.isEmpty()) {
+            return;
+        }
+        List<byte[]> batch = new ArrayList<>(proposalBatch);
+        List<CompletableFuture<Object>> futures = new ArrayList<>(proposalFutures);
+        proposalBatch.clear();
+        proposalFutures.clear();
+        try {
+            raft.proposeBatch(batch);
+        } catch (ProposalDroppedException e) {
+            for (CompletableFuture<Object> f : futures) {
+                f.completeExceptionally(dropped(e));
+            }
+        }
+    }
+
+    private RuntimeException dropped(ProposalDroppedException e) {
+        if (e.getMessage() != null && e.getMessage().contains("transfer")) {
+            return EtcdErrors.LEADER_CHANGED.exception();
+        }
+        return EtcdErrors.NO_LEADER.exception();
+    }
+
+    private void flushReads() {
+        if (readBatch.isEmpty()) {
+            return;
+        }
+        List<CompletableFuture<Long>> batch = new ArrayList<>(readBatch);
+        readBatch.clear();
+        byte[] ctx = ByteBuffer.allocate(16).putLong(id).putLong(++readSeq).array();
+        try {
+            readsInFlight.put(ByteBuffer.wrap(ctx), batch);
+            raft.readIndex(ctx);
+        } catch (ProposalDroppedException e) {
+            readsInFlight.remove(ByteBuffer.wrap(ctx));
+            for (CompletableFuture<Long> f : batch) {
+                f.completeExceptionally(EtcdErrors.NO_LEADER.exception());
+            }
+        }
+    }
+
+    private void drainReady() {
+        while (raft.hasReady()) {
+            Ready rd = raft.ready();
+            handleReady(rd);
+        }
+    }
+
+    private void handleReady(Ready rd) {
+        if (rd.softState() != null) {
+            long leader = rd.softState().leader();
+            if (leader != lastLeader) {
+                if (leader != RaftNode.NONE) {
+                    leaderChanges++;
+                }
+                // Reads waiting for the old leader's answer will never get one.
+                for (List<CompletableFuture<Long>> fs : readsInFlight.values()) {
+                    fs.forEach(f -> f.completeExceptionally(EtcdErrors.LEADER_CHANGED.exception()));
+                }
+                readsInFlight.clear();
+                lastLeader = leader;
+            }
+        }
+        // 1. persist: the snapshot payload into the state machine, then the log with one fsync
+        Snapshot snap = rd.snapshot();
+        Snapshot logSnap = null;
+        if (snap != null) {
+            machine.installSnapshot(snap.metadata().index(), snap.data());
+            logSnap = new Snapshot(snap.metadata(), machine.localSnapshotData());
+        }
+        try {
+            if (rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null) {
+                wal.persist(rd.hardState(), rd.entries(), logSnap);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("write-ahead log failed", e);
+        }
+        // 2. send; a snapshot for a follower carries the state machine, not just the log's data
+        if (!rd.messages().isEmpty()) {
+            List<Message> out = rd.messages();
+            if (out.stream().anyMatch(m -> m instanceof Message.InstallSnapshot)) {
+                List<Message> rewritten = new ArrayList<>(out.size());
+                byte[] payload = null;
+                for (Message m : out) {
+                    if (m instanceof Message.InstallSnapshot s) {
+                        if (payload == null) {
+                            payload = machine.snapshotPayload();
+                        }
+                        m = new Message.InstallSnapshot(s.from(), s.to(), s.term(),
+                                new Snapshot(s.snapshot().metadata(), payload));
+                    }
+                    rewritten.add(m);
+                }
+                out = rewritten;
+            }
+            sender.accept(out);
+        }
+        // 3. apply
+        if (snap != null) {
+            applied = snap.metadata().index();
+        }
+        for (Entry e : rd.committedEntries()) {
+            apply(e);
+        }
+        for (ReadState rs : rd.readStates()) {
+            List<CompletableFuture<Long>> fs = readsInFlight.remove(ByteBuffer.wrap(rs.context()));
+            if (fs != null) {
+                readsReady.add(new Object[] {rs.index(), fs});
+            }
+        }
+        raft.advance(rd);
+        releaseReads();
+        maybeSnapshot();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void releaseReads() {
+        for (Iterator<Object[]> it = readsReady.iterator(); it.hasNext(); ) {
+            Object[] r = it.next();
+            long index = (Long) r[0];
+            if (applied >= index) {
+                it.remove();
+                for (CompletableFuture<Long> f : (List<CompletableFuture<Long>>) r[1]) {
+                    f.complete(index);
+                }
+            }
+        }
+    }
+
+    private void apply(Entry e) {
+        if (e.type() == EntryType.CONF_CHANGE) {
+            ConfChange cc = ConfChange.decode(e.data());
+            machine.applyConfChange(e.index(), cc);
+            long rid = machine.confRequestId(cc);
+            CompletableFuture<Object> f = rid == 0 ? null : pending.remove(rid);
+            if (f != null) {
+                f.complete(e.index());
+            }
+        } else if (e.data().length == 0) {
+            machine.applyNoop(e.index());
+        } else {
+            long rid = machine.requestId(e.data());
+            CompletableFuture<Object> f = rid == 0 ? null : pending.remove(rid);
+            try {
+                Object result = machine.apply(e.index(), e.data());
+                if (f != null) {
+                    f.complete(result);
+                }
+            } catch (RuntimeException ex) {
+                if (f != null) {
+                    f.completeExceptionally(ex);
+                }
+            }
+        }
+        applied = e.index();
+    }
+
+    private void maybeSnapshot() {
+        if (applied - lastSnapshotIndex < snapshotCount) {
+            return;
+        }
+        wal.createSnapshot(applied, raft.confStateAt(applied), machine.localSnapshotData());
+        // Keep some entries so that slightly lagging followers catch up without a snapshot.
+        long keep = Math.min(5000, snapshotCount / 2);
+        if (applied - keep > wal.firstIndex()) {
+            wal.compact(applied - keep);
+        }
+        lastSnapshotIndex = applied;
+    }
+
+    private void publishStatus() {
+        boolean learner = raft.confState().learners().contains(id);
+        status = new Status(id, raft.term(), raft.leader(), raft.role(), raft.commitIndex(), applied,
+                raft.lastIndex(), learner, leaderChanges, raft.confState());
+    }
+
+    private void failAll(RuntimeException e) {
+        pending.values().forEach(f -> f.completeExceptionally(e));
+        pending.clear();
+        proposalFutures.forEach(f -> f.completeExceptionally(e));
+        readBatch.forEach(f -> f.completeExceptionally(e));
+        readsInFlight.values().forEach(fs -> fs.forEach(f -> f.completeExceptionally(e)));
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            // drop queued work; its futures fail by timeout at the caller
+        }
+    }
+
+    /** Feeds a message received from a peer (any thread). */
+    public void receive(Message m) {
+        submit(() -> raft.step(m));
+    }
+
+    /** The transport could not reach a peer (any thread). */
+    public void reportUnreachable(long peer) {
+        submit(() -> raft.reportUnreachable(peer));
+    }
+
+    /** The transport finished sending a snapshot (any thread). */
+    public void reportSnapshot(long peer, boolean success) {
+        submit(() -> raft.reportSnapshot(peer, success));
+    }
+
+    /** Stops the driver thread and waits for it. Pending requests fail with "server stopped". */
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        inbox.add(() -> { });
+        thread.join(5000);
+        failAll(EtcdErrors.STOPPED.exception());
+    }
+}

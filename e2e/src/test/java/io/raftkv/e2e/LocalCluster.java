@@ -11,8 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -30,16 +33,24 @@ final class LocalCluster implements AutoCloseable {
 
     private final Kind kind;
     private final Path dir;
-    private final int size;
-    private final int[] clientPorts;
-    private final int[] peerPorts;
-    private final int[] metricsPorts;
-    private final Process[] procs;
+    /** Members started with --initial-cluster-state new: 0 .. initialSize-1; later ones joined. */
+    private final int initialSize;
+    /** Member slots; grows with {@link #addMemberSlot()}, as do the arrays below. */
+    private int size;
+    private int[] clientPorts;
+    private int[] peerPorts;
+    private int[] metricsPorts;
+    private Process[] procs;
+    /** Slots of members removed from the cluster: left out of endpoints and --initial-cluster. */
+    private final Set<Integer> removed = new HashSet<>();
     private final String token;
+    /** Member i binds 127.0.0.(11+i) instead of 127.0.0.1, so nftables can cut its links. */
+    private boolean distinctHosts;
 
     private LocalCluster(Kind kind, int size, Path dir) throws IOException {
         this.kind = kind;
         this.size = size;
+        this.initialSize = size;
         this.dir = dir;
         this.clientPorts = new int[size];
         this.peerPorts = new int[size];
@@ -55,8 +66,21 @@ final class LocalCluster implements AutoCloseable {
 
     /** Starts a cluster of {@code size} members and waits until every member reports a leader. */
     static LocalCluster start(Kind kind, int size) throws IOException {
+        return start(kind, size, false);
+    }
+
+    /**
+     * Like {@link #start(Kind, int)}, but member i binds all its URLs to 127.0.0.(11+i), so that a
+     * test can drop the packets between members with nftables.
+     */
+    static LocalCluster startOnDistinctHosts(Kind kind, int size) throws IOException {
+        return start(kind, size, true);
+    }
+
+    private static LocalCluster start(Kind kind, int size, boolean distinctHosts) throws IOException {
         Path dir = Files.createTempDirectory("raftkv-it-");
         LocalCluster c = new LocalCluster(kind, size, dir);
+        c.distinctHosts = distinctHosts;
         for (int i = 0; i < size; i++) {
             c.startMember(i);
         }
@@ -84,24 +108,46 @@ final class LocalCluster implements AutoCloseable {
         return "n" + (i + 1);
     }
 
+    /** The loopback address member i binds. */
+    String host(int i) {
+        return distinctHosts ? "127.0.0." + (11 + i) : "127.0.0.1";
+    }
+
     String clientUrl(int i) {
-        return "http://127.0.0.1:" + clientPorts[i];
+        return "http://" + host(i) + ":" + clientPorts[i];
     }
 
     /** The HTTP URL serving /health and /metrics (etcd's --listen-metrics-urls). */
     String metricsUrl(int i) {
-        return "http://127.0.0.1:" + metricsPorts[i];
+        return "http://" + host(i) + ":" + metricsPorts[i];
     }
 
     String peerUrl(int i) {
-        return "http://127.0.0.1:" + peerPorts[i];
+        return "http://" + host(i) + ":" + peerPorts[i];
     }
 
-    /** All client endpoints, comma separated, for etcdctl --endpoints. */
+    /** The member whose endpoint status says it leads, or -1 (asks each member itself). */
+    int leaderIndex() throws IOException, InterruptedException {
+        for (int i = 0; i < size; i++) {
+            if (removed.contains(i) || procs[i] == null || !procs[i].isAlive()) {
+                continue;
+            }
+            Result r = etcdctlAt(clientUrl(i), null, "endpoint", "status");
+            String[] cols = r.stdout().strip().split(", ");
+            if (r.exitCode() == 0 && cols.length > 4 && cols[4].equals("true")) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** All client endpoints of members not removed, comma separated, for etcdctl --endpoints. */
     String endpoints() {
         List<String> e = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            e.add(clientUrl(i));
+            if (!removed.contains(i)) {
+                e.add(clientUrl(i));
+            }
         }
         return String.join(",", e);
     }
@@ -109,9 +155,48 @@ final class LocalCluster implements AutoCloseable {
     private String initialCluster() {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            parts.add(name(i) + "=" + peerUrl(i));
+            if (!removed.contains(i)) {
+                parts.add(name(i) + "=" + peerUrl(i));
+            }
         }
         return String.join(",", parts);
+    }
+
+    /**
+     * Reserves ports for one more member and returns its index. The caller adds it to the cluster
+     * (etcdctl member add with {@link #peerUrl(int)}), then {@link #startMember(int)} starts it
+     * with --initial-cluster-state existing and an --initial-cluster of every member not removed,
+     * itself included, as etcdctl member add prints it.
+     */
+    int addMemberSlot() throws IOException {
+        clientPorts = Arrays.copyOf(clientPorts, size + 1);
+        peerPorts = Arrays.copyOf(peerPorts, size + 1);
+        metricsPorts = Arrays.copyOf(metricsPorts, size + 1);
+        procs = Arrays.copyOf(procs, size + 1);
+        clientPorts[size] = freePort();
+        peerPorts[size] = freePort();
+        metricsPorts[size] = freePort();
+        return size++;
+    }
+
+    /**
+     * Records that member {@code i} was removed from the cluster (etcdctl member remove) and stops
+     * its process if it still runs; it leaves {@link #endpoints()} and later members'
+     * --initial-cluster.
+     */
+    void forgetRemovedMember(int i) throws InterruptedException {
+        removed.add(i);
+        if (procs[i] != null) {
+            procs[i].destroy();
+            if (!procs[i].waitFor(10, TimeUnit.SECONDS)) {
+                kill(i);
+            }
+        }
+    }
+
+    /** The process of member {@code i}, or null if it was never started. */
+    Process process(int i) {
+        return procs[i];
     }
 
     /** Starts (or restarts, on the same data dir) member {@code i}. */
@@ -126,7 +211,7 @@ final class LocalCluster implements AutoCloseable {
         cmd.addAll(List.of("--name", name(i), "--data-dir", dir.resolve(name(i)).toString(),
                 "--listen-client-urls", clientUrl(i), "--advertise-client-urls", clientUrl(i),
                 "--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i),
-                "--initial-cluster", initialCluster(), "--initial-cluster-state", "new",
+                "--initial-cluster", initialCluster(), "--initial-cluster-state", i < initialSize ? "new" : "existing",
                 "--listen-metrics-urls", metricsUrl(i), "--initial-cluster-token", token));
         // raftkv runs with its defaults (heartbeat 100 ms, election 150-300 ms); etcd with its own.
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)

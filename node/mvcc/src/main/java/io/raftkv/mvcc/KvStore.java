@@ -67,6 +67,14 @@ public interface KvStore extends AutoCloseable {
   /** Records {@code raftIndex} as applied for a log entry with no key-value effect. */
   void markApplied(long raftIndex);
 
+  /**
+   * Makes everything applied so far durable (fsyncs the store's write-ahead log). Writes are not
+   * synced one by one when the Raft log is, so the driver calls this before it compacts the Raft
+   * log: entries may only leave the log once their effects cannot be lost (etcd commits its
+   * backend before compacting for the same reason). Applier thread only.
+   */
+  void sync();
+
   /** Creates lease {@code id} (positive) with {@code ttlSeconds}. */
   Lease leaseGrant(long raftIndex, long id, long ttlSeconds);
 

@@ -602,6 +602,15 @@ public final class RocksDbKvStore implements KvStore {
   }
 
   @Override
+  public void sync() {
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot sync the store's write-ahead log", e);
+    }
+  }
+
+  @Override
   public void markApplied(long raftIndex) {
     apply(raftIndex, Object.class, () -> null, b -> null);
   }

@@ -165,6 +165,11 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     }
 
     @Override
+    public void sync() {
+        store.get().sync();
+    }
+
+    @Override
     public byte[] localSnapshotData() {
         return new byte[0];
     }

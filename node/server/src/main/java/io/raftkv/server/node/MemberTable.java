@@ -29,6 +29,8 @@ public final class MemberTable {
     private final Path file;
     private volatile Map<Long, Member> members = Map.of();
     private volatile long appliedIndex;
+    private volatile long clusterId;
+    private volatile java.util.Set<Long> removed = java.util.Set.of();
 
     private MemberTable(Path file) {
         this.file = file;
@@ -50,6 +52,18 @@ public final class MemberTable {
         }
         members = Map.copyOf(m);
         appliedIndex = f.getAppliedIndex();
+        clusterId = f.getClusterId();
+        removed = java.util.Set.copyOf(f.getRemovedList());
+    }
+
+    /** The cluster id recorded by the bootstrap entry (0 if not known yet). */
+    public long clusterId() {
+        return clusterId;
+    }
+
+    /** Ids of members removed from the cluster. */
+    public java.util.Set<Long> removed() {
+        return removed;
     }
 
     /** The index of the last change reflected. */
@@ -91,9 +105,15 @@ public final class MemberTable {
             }
             m.put(u.getID(), merged);
         }
+        java.util.Set<Long> gone = new java.util.HashSet<>(removed);
         for (long r : change.getRemovesList()) {
             m.remove(r);
+            gone.add(r);
         }
+        if (change.getClusterId() != 0) {
+            clusterId = change.getClusterId();
+        }
+        removed = java.util.Set.copyOf(gone);
         write(index, m);
     }
 
@@ -103,16 +123,22 @@ public final class MemberTable {
         for (Member member : f.getMembersList()) {
             m.put(member.getID(), member);
         }
+        if (f.getClusterId() != 0) {
+            clusterId = f.getClusterId();
+        }
+        removed = java.util.Set.copyOf(f.getRemovedList());
         write(f.getAppliedIndex(), m);
     }
 
     /** The table as a file record, for snapshots. */
     public MemberTableFile toFile() {
-        return MemberTableFile.newBuilder().setAppliedIndex(appliedIndex).addAllMembers(list()).build();
+        return MemberTableFile.newBuilder().setAppliedIndex(appliedIndex).addAllMembers(list())
+                .setClusterId(clusterId).addAllRemoved(removed).build();
     }
 
     private void write(long index, TreeMap<Long, Member> m) {
-        MemberTableFile f = MemberTableFile.newBuilder().setAppliedIndex(index).addAllMembers(m.values()).build();
+        MemberTableFile f = MemberTableFile.newBuilder().setAppliedIndex(index).addAllMembers(m.values())
+                .setClusterId(clusterId).addAllRemoved(removed).build();
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

@@ -18,7 +18,13 @@ import io.raftkv.server.api.internal.InternalRequest;
 import io.raftkv.server.api.internal.MemberTableChange;
 import io.raftkv.server.transport.GrpcPeerTransport;
 import io.raftkv.server.transport.PeerTransport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.enterprise.event.Observes;
 
 import java.io.IOException;
@@ -50,6 +56,11 @@ public class NodeRuntime {
     private static final Logger LOG = Logger.getLogger(NodeRuntime.class.getName());
     private static volatile NodeSettings configured;
 
+    @Inject
+    MeterRegistry registry;
+    /** True once metrics are registered; per-peer round-trip timers are created on first use. */
+    private volatile boolean metricsRegistered;
+
     private NodeSettings settings;
     private SegmentedWal wal;
     private KvStateMachine machine;
@@ -69,6 +80,7 @@ public class NodeRuntime {
         return t;
     });
     private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean removedLogged = new java.util.concurrent.atomic.AtomicBoolean();
     private Duration requestTimeout;
 
     /** Sets the settings the next started node uses (called by main before Quarkus starts). */
@@ -132,6 +144,23 @@ public class NodeRuntime {
             }
 
             @Override
+            public void onRemoved() {
+                if (removedLogged.compareAndSet(false, true)) {
+                    LOG.severe("this member has been removed from the cluster; stopping. Its data dir must not be"
+                            + " reused: add it back as a new member with an empty data dir.");
+                    io.quarkus.runtime.Quarkus.asyncExit(0);
+                }
+            }
+
+            @Override
+            public void onRoundTrip(long peer, long nanos) {
+                if (metricsRegistered) {
+                    Timer.builder("etcd_network_peer_round_trip_time").tag("To", Long.toHexString(peer))
+                            .publishPercentileHistogram().register(registry).record(nanos, TimeUnit.NANOSECONDS);
+                }
+            }
+
+            @Override
             public void onSnapshotStatus(long peer, boolean success) {
                 RaftDriver d = driver;
                 if (d != null) {
@@ -151,7 +180,7 @@ public class NodeRuntime {
 
     /** A new cluster: every initial member writes the same first entry, carrying the member table. */
     private void bootstrap(NodeSettings s) throws IOException {
-        MemberTableChange.Builder ctx = MemberTableChange.newBuilder();
+        MemberTableChange.Builder ctx = MemberTableChange.newBuilder().setClusterId(s.clusterId());
         for (Map.Entry<Long, NodeSettings.InitialMember> e : new TreeMap<>(s.initialMembers()).entrySet()) {
             ctx.addUpserts(Member.newBuilder().setID(e.getKey()).setName(e.getValue().name())
                     .addAllPeerURLs(e.getValue().peerUrls()));
@@ -184,10 +213,54 @@ public class NodeRuntime {
         RaftDriver d = new RaftDriver(cfg, wal, machine.store().appliedIndex(), machine,
                 msgs -> transport.send(msgs), settings.tickMillis(), settings.snapshotCount());
         machine.onMembersChanged(this::updatePeers);
+        if (registry != null) {
+            registerMetrics(d);
+        }
         this.membership = new Membership(d, machine, settings.token());
         this.driver = d;
         d.start();
         started.complete(null);
+    }
+
+    /** etcd's metric names where the meaning is the same, so etcd's dashboards work. */
+    private void registerMetrics(RaftDriver d) {
+        Gauge.builder("etcd_server_has_leader", d, x -> x.status().leader() != RaftNode.NONE ? 1 : 0)
+                .description("Whether or not a leader exists. 1 is existence, 0 is not.").register(registry);
+        Gauge.builder("etcd_server_is_leader", d, x -> x.status().leader() == x.id() ? 1 : 0)
+                .description("Whether or not this member is a leader.").register(registry);
+        FunctionCounter.builder("etcd_server_leader_changes_seen", d, x -> x.status().leaderChanges())
+                .description("The number of leader changes seen.").register(registry);
+        Gauge.builder("etcd_server_proposals_committed_total", d, x -> x.status().commitIndex())
+                .description("The total number of consensus proposals committed.").register(registry);
+        Gauge.builder("etcd_server_proposals_applied_total", d, x -> x.status().appliedIndex())
+                .description("The total number of consensus proposals applied.").register(registry);
+        Gauge.builder("etcd_server_proposals_pending", d, RaftDriver::pendingProposals)
+                .description("The current number of pending proposals to commit.").register(registry);
+        Counter failed = Counter.builder("etcd_server_proposals_failed")
+                .description("The total number of failed proposals seen.").register(registry);
+        Gauge.builder("etcd_mvcc_db_total_size_in_bytes", machine, m -> m.store().dbSizeBytes())
+                .description("Total size of the underlying database physically allocated in bytes.").register(registry);
+        metricsRegistered = true;
+        Timer fsync = Timer.builder("etcd_disk_wal_fsync_duration").publishPercentileHistogram()
+                .description("The latency distributions of fsync called by WAL.").register(registry);
+        Timer commit = Timer.builder("etcd_disk_backend_commit_duration").publishPercentileHistogram()
+                .description("The latency distributions of commit called by backend.").register(registry);
+        d.observe(new RaftDriver.Observer() {
+            @Override
+            public void walSynced(long nanos) {
+                fsync.record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void applied(long nanos, int entries) {
+                commit.record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void proposalFailed() {
+                failed.increment();
+            }
+        });
     }
 
     private void updatePeers() {
@@ -199,6 +272,7 @@ public class NodeRuntime {
             }
         }
         transport.setPeers(peers);
+        transport.setRemovedPeers(machine.members().removed());
     }
 
     /** etcd's publish: once there is a leader, record this member's name and client URLs. */
@@ -252,6 +326,15 @@ public class NodeRuntime {
         return memberId;
     }
 
+    /**
+     * The cluster's id: the one the bootstrap entry recorded (so a member that joined later
+     * reports the cluster it joined), else the one derived from this member's flags.
+     */
+    public long clusterId() {
+        long id = machine.members().clusterId();
+        return id != 0 ? id : settings.clusterId();
+    }
+
     /** --max-txn-ops. */
     public int maxTxnOps() {
         return settings.maxTxnOps();
@@ -266,7 +349,7 @@ public class NodeRuntime {
     public ResponseHeader header(long revision) {
         RaftDriver d = driver;
         long rev = revision != 0 ? revision : machine.store().currentRevision();
-        return ResponseHeader.newBuilder().setClusterId(settings.clusterId()).setMemberId(memberId)
+        return ResponseHeader.newBuilder().setClusterId(clusterId()).setMemberId(memberId)
                 .setRevision(rev).setRaftTerm(d == null ? 0 : d.status().term()).build();
     }
 

@@ -76,6 +76,24 @@ public final class RaftDriver implements AutoCloseable {
 
         /** Small data recorded with local snapshots in the log (for example, the member table). */
         byte[] localSnapshotData();
+
+        /** Makes every applied entry durable; called before the log drops entries. */
+        void sync();
+    }
+
+    /** Hooks for metrics; called on the driver thread, must be cheap and must not throw. */
+    public interface Observer {
+        /** A Ready was made durable; {@code nanos} is the persist call (one fsync). */
+        default void walSynced(long nanos) {
+        }
+
+        /** A Ready's committed entries were applied in {@code nanos}. */
+        default void applied(long nanos, int entries) {
+        }
+
+        /** A proposal was refused (no leader, transfer in progress). */
+        default void proposalFailed() {
+        }
     }
 
     /** What other threads may read about the node, published after every loop iteration. */
@@ -107,6 +125,8 @@ public final class RaftDriver implements AutoCloseable {
     private long lastLeader = RaftNode.NONE;
     private long leaderChanges;
     private volatile Status status;
+    private volatile Observer observer = new Observer() { };
+    private volatile int pendingProposals;
     private volatile boolean running = true;
     private volatile Throwable fatal;
 
@@ -129,6 +149,11 @@ public final class RaftDriver implements AutoCloseable {
         this.sender = sender;
         this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMillis);
         this.snapshotCount = snapshotCount;
+        if (appliedIndex < wal.firstIndex() - 1) {
+            throw new IllegalStateException("the state machine has applied only up to index " + appliedIndex
+                    + " but the log starts at " + wal.firstIndex() + ": the entries in between are gone."
+                    + " Replace this member (remove it and add it back with an empty data dir).");
+        }
         long commit = wal.initialState().hardState().commit();
         long safeApplied = Math.min(appliedIndex, Math.max(commit, wal.snapshot().metadata().index()));
         this.raft = new RaftNode(config, wal, Math.max(safeApplied, 0));
@@ -142,6 +167,16 @@ public final class RaftDriver implements AutoCloseable {
     /** A random generator for election timeouts, seeded from the member id and the clock. */
     public static SplittableRandom seededRandom(long memberId) {
         return new SplittableRandom(memberId ^ System.nanoTime());
+    }
+
+    /** Sets the metrics hooks (before {@link #start()}). */
+    public void observe(Observer o) {
+        this.observer = o;
+    }
+
+    /** Proposals from this member waiting to be applied. */
+    public int pendingProposals() {
+        return pendingProposals;
     }
 
     /** Starts the driver thread. */
@@ -288,6 +323,7 @@ public final class RaftDriver implements AutoCloseable {
             raft.proposeBatch(batch);
         } catch (ProposalDroppedException e) {
             for (CompletableFuture<Object> f : futures) {
+                observer.proposalFailed();
                 f.completeExceptionally(dropped(e));
             }
         }
@@ -349,7 +385,9 @@ public final class RaftDriver implements AutoCloseable {
         }
         try {
             if (rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null) {
+                long t0 = System.nanoTime();
                 wal.persist(rd.hardState(), rd.entries(), logSnap);
+                observer.walSynced(System.nanoTime() - t0);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("write-ahead log failed", e);
@@ -378,8 +416,12 @@ public final class RaftDriver implements AutoCloseable {
         if (snap != null) {
             applied = snap.metadata().index();
         }
-        for (Entry e : rd.committedEntries()) {
-            apply(e);
+        if (!rd.committedEntries().isEmpty()) {
+            long t0 = System.nanoTime();
+            for (Entry e : rd.committedEntries()) {
+                apply(e);
+            }
+            observer.applied(System.nanoTime() - t0, rd.committedEntries().size());
         }
         for (ReadState rs : rd.readStates()) {
             List<CompletableFuture<Long>> fs = readsInFlight.remove(ByteBuffer.wrap(rs.context()));
@@ -438,6 +480,10 @@ public final class RaftDriver implements AutoCloseable {
         if (applied - lastSnapshotIndex < snapshotCount) {
             return;
         }
+        // Entries may leave the log only once their effects are durable in the state machine:
+        // the store does not fsync every write, so a power loss could otherwise lose applied
+        // entries that the log no longer has.
+        machine.sync();
         wal.createSnapshot(applied, raft.confStateAt(applied), machine.localSnapshotData());
         // Keep some entries so that slightly lagging followers catch up without a snapshot.
         long keep = Math.min(5000, snapshotCount / 2);
@@ -448,6 +494,7 @@ public final class RaftDriver implements AutoCloseable {
     }
 
     private void publishStatus() {
+        pendingProposals = pending.size();
         boolean learner = raft.confState().learners().contains(id);
         status = new Status(id, raft.term(), raft.leader(), raft.role(), raft.commitIndex(), applied,
                 raft.lastIndex(), learner, leaderChanges, raft.confState());

@@ -225,6 +225,14 @@ public final class GrpcPeerTransport implements PeerTransport {
         }
     }
 
+    /** True if the listen host is one literal IP address (not a wildcard or a name). */
+    private boolean bindsSpecificAddress() {
+        if (listenHost.equals("0.0.0.0") || listenHost.equals("::") || listenHost.equals("[::]")) {
+            return false;
+        }
+        return listenHost.chars().allMatch(c -> Character.isDigit(c) || c == '.');
+    }
+
     /** How long a connection attempt may take before it is abandoned: TCP connect plus HTTP/2 setup. */
     private long connectDeadlineMillis() {
         return options.connectTimeout().toMillis() + options.keepAliveTimeout().toMillis();
@@ -241,6 +249,11 @@ public final class GrpcPeerTransport implements PeerTransport {
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setInitialSettings(new Http2Settings().setInitialWindowSize(1 << 20))
                 .setHttp2ConnectionWindowSize(8 << 20);
+        if (bindsSpecificAddress()) {
+            // Connect from the address we listen on, so that the member's traffic is attributable
+            // to it (firewall rules, and the fault-injection tests that cut its links).
+            transport.setLocalAddress(listenHost);
+        }
         return new GrpcClientOptions()
                 .setMaxMessageSize(options.maxMessageBytes())
                 .setTransportOptions(transport);
@@ -253,6 +266,14 @@ public final class GrpcPeerTransport implements PeerTransport {
     }
 
     private volatile String advertisedPeerUrl = "";
+    private volatile java.util.Set<Long> removedPeers = java.util.Set.of();
+    /** The status message with which a removed member's stream is refused. */
+    static final String REMOVED_MESSAGE = "raftkv: this member has been removed from the cluster";
+
+    @Override
+    public void setRemovedPeers(java.util.Set<Long> removed) {
+        this.removedPeers = java.util.Set.copyOf(removed);
+    }
 
     @Override
     public void setAdvertisedPeerUrl(String url) {
@@ -385,7 +406,16 @@ public final class GrpcPeerTransport implements PeerTransport {
     // ---------------------------------------------------------------- receiving
 
     private void acceptStream(GrpcServerRequest<MessageBatch, Ack> request) {
+        boolean[] refused = new boolean[1];
         request.handler(batch -> {
+            if (refused[0]) {
+                return;
+            }
+            if (batch.getMessagesCount() > 0 && removedPeers.contains(batch.getMessages(0).getFrom())) {
+                refused[0] = true;
+                request.response().status(GrpcStatus.FAILED_PRECONDITION).statusMessage(REMOVED_MESSAGE).end();
+                return;
+            }
             if (batch.getMessagesCount() > 0 && !batch.getSenderPeerUrl().isEmpty()) {
                 learnSender(batch.getMessages(0).getFrom(), batch.getSenderPeerUrl());
             }
@@ -778,8 +808,17 @@ public final class GrpcPeerTransport implements PeerTransport {
                     }
                     GrpcClientResponse<MessageBatch, Ack> response = r.result();
                     response.exceptionHandler(e -> failed(request, e));
-                    response.endHandler(v -> failed(request, new IllegalStateException(
-                            "peer ended the stream with status " + response.status())));
+                    response.endHandler(v -> {
+                        if (response.status() == GrpcStatus.FAILED_PRECONDITION
+                                && REMOVED_MESSAGE.equals(response.statusMessage())) {
+                            MessageHandler h = handler;
+                            if (h != null) {
+                                h.onRemoved();
+                            }
+                        }
+                        failed(request, new IllegalStateException("peer ended the stream with status "
+                                + response.status()));
+                    });
                 });
                 flush();
             });
@@ -798,7 +837,15 @@ public final class GrpcPeerTransport implements PeerTransport {
                 return;
             }
             try {
-                request.connection().ping(Buffer.buffer(new byte[8])).onFailure(e -> failed(request, e));
+                long sent = System.nanoTime();
+                request.connection().ping(Buffer.buffer(new byte[8]))
+                        .onSuccess(b -> {
+                            MessageHandler h = handler;
+                            if (h != null) {
+                                h.onRoundTrip(peer, System.nanoTime() - sent);
+                            }
+                        })
+                        .onFailure(e -> failed(request, e));
             } catch (RuntimeException e) {
                 failed(request, e);
             }

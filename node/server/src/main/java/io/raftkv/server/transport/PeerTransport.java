@@ -43,6 +43,20 @@ public interface PeerTransport extends AutoCloseable {
          * {@code RaftNode.reportSnapshot}.
          */
         void onSnapshotStatus(long peer, boolean success);
+
+        /**
+         * A keepalive PING to {@code peer} came back after {@code nanos} (for etcd's
+         * etcd_network_peer_round_trip_time_seconds). Default: ignored.
+         */
+        default void onRoundTrip(long peer, long nanos) {
+        }
+
+        /**
+         * A peer refused this member's messages because the cluster removed this member (etcd
+         * stops such a member). Default: ignored.
+         */
+        default void onRemoved() {
+        }
     }
 
     /**
@@ -91,4 +105,10 @@ public interface PeerTransport extends AutoCloseable {
      * not know this member yet (a member that just joined) can answer it. Any thread.
      */
     void setAdvertisedPeerUrl(String url);
+
+    /**
+     * Sets the ids of members removed from the cluster: their streams are refused with a status
+     * that tells them so, and they stop. Any thread.
+     */
+    void setRemovedPeers(java.util.Set<Long> removed);
 }

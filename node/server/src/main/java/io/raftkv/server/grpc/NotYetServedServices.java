@@ -28,7 +28,7 @@ final class NotYetServedServices {
 
     static RuntimeException unimplemented(String service) {
         return Status.UNIMPLEMENTED.withDescription("raftkv: the " + service
-                + " service is not implemented yet (watch and leases are a separate issue)").asRuntimeException();
+                + " service is not served by this version yet (watch and leases are a separate issue)").asRuntimeException();
     }
 
     /** etcd's Watch service, not yet served. */

@@ -188,8 +188,13 @@ class EtcdctlClusterOpsIT {
             assertThat(l.leader()).isEqualTo(leader.memberId());
             assertThat(l.raftAppliedIndex()).isGreaterThanOrEqualTo(leader.raftAppliedIndex() - CAUGHT_UP_SLACK_ENTRIES);
         });
+        // Sent to a follower (neither the leader nor the learner): etcd forwards MemberPromote to
+        // the leader, which alone knows whether the learner has caught up; raftkv does the same.
         EndpointStatus leader = stableLeader();
-        LocalCluster.Result r = ok(cluster.etcdctlAt(leader.endpoint(), null, "member", "promote", hex(learnerId)));
+        String follower = status(cluster.endpoints()).stream()
+                .filter(st -> st.memberId() != leader.memberId() && st.memberId() != learnerId)
+                .findFirst().orElseThrow().endpoint();
+        LocalCluster.Result r = ok(cluster.etcdctlAt(follower, null, "member", "promote", hex(learnerId)));
         assertThat(r.stdout().strip()).isEqualTo("Member " + hex16(learnerId) + " promoted in cluster " + hex16(clusterIdFromMemberAdd));
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
                 assertThat(okEventually(cluster.endpoints(), "member", "list").stdout().lines().toList()).hasSize(6)

@@ -54,7 +54,10 @@ public class ClusterService extends ClusterGrpc.ClusterImplBase {
     public void memberPromote(MemberPromoteRequest req, StreamObserver<MemberPromoteResponse> obs) {
         Replies.handle(obs, () -> node.membership().change(List.of(Membership.Change.promote(req.getID())))
                 .thenApply(r -> MemberPromoteResponse.newBuilder().setHeader(node.header(0))
-                        .addAllMembers(r.members()).build()));
+                        .addAllMembers(r.members()).build())
+                // Only the leader knows whether the learner has caught up: a follower forwards.
+                .exceptionallyCompose(t -> isNotLeader(t) ? node.forwardPromoteToLeader(req)
+                        : CompletableFuture.failedFuture(t)));
     }
 
     @Override
@@ -80,4 +83,10 @@ public class ClusterService extends ClusterGrpc.ClusterImplBase {
         });
     }
 
+
+    private static boolean isNotLeader(Throwable t) {
+        io.grpc.StatusRuntimeException s = Replies.toStatus(t);
+        return s.getStatus().getCode() == EtcdErrors.NOT_LEADER.code()
+                && EtcdErrors.NOT_LEADER.message().equals(s.getStatus().getDescription());
+    }
 }

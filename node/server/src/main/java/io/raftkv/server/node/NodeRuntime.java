@@ -58,6 +58,9 @@ public class NodeRuntime {
 
     @Inject
     MeterRegistry registry;
+
+    @Inject
+    io.vertx.core.Vertx vertx;
     /** True once metrics are registered; per-peer round-trip timers are created on first use. */
     private volatile boolean metricsRegistered;
 
@@ -370,6 +373,41 @@ public class NodeRuntime {
         long id = d.nextRequestId();
         byte[] data = request.setId(id).build().toByteArray();
         return timeout(d.propose(id, data));
+    }
+
+    /**
+     * Forwards a MemberPromote to the leader's client URL, as etcd does when a follower receives
+     * one (only the leader can tell whether the learner has caught up).
+     */
+    public CompletableFuture<io.raftkv.server.api.etcd.MemberPromoteResponse> forwardPromoteToLeader(
+            io.raftkv.server.api.etcd.MemberPromoteRequest req) {
+        long leader = driver().status().leader();
+        Member m = leader == RaftNode.NONE ? null : machine.members().snapshot().get(leader);
+        if (m == null || m.getClientURLsCount() == 0 || leader == memberId) {
+            return CompletableFuture.failedFuture(leader == RaftNode.NONE
+                    ? EtcdErrors.NO_LEADER.exception() : EtcdErrors.NOT_LEADER.exception());
+        }
+        URI target = URI.create(m.getClientURLs(0));
+        io.vertx.grpc.client.GrpcClient client = io.vertx.grpc.client.GrpcClient.client(vertx,
+                new io.vertx.grpc.client.GrpcClientOptions().setTransportOptions(new io.vertx.core.http.HttpClientOptions()
+                        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)));
+        CompletableFuture<io.raftkv.server.api.etcd.MemberPromoteResponse> out = new CompletableFuture<>();
+        client.request(io.vertx.core.net.SocketAddress.inetSocketAddress(target.getPort(), target.getHost()),
+                        io.raftkv.server.api.etcd.ClusterGrpc.getMemberPromoteMethod())
+                .compose(r -> r.send(req))
+                .onFailure(out::completeExceptionally)
+                .onSuccess(resp -> resp.last().onComplete(ar -> {
+                    io.vertx.grpc.common.GrpcStatus st = resp.status();
+                    if (st != null && st != io.vertx.grpc.common.GrpcStatus.OK) {
+                        out.completeExceptionally(io.grpc.Status.fromCodeValue(st.code)
+                                .withDescription(resp.statusMessage()).asRuntimeException());
+                    } else if (ar.succeeded()) {
+                        out.complete(ar.result());
+                    } else {
+                        out.completeExceptionally(ar.cause());
+                    }
+                }));
+        return timeout(out).whenComplete((r, t) -> client.close());
     }
 
     /** Completes with the leader once it is {@code target}, or with the last leader seen at timeout. */

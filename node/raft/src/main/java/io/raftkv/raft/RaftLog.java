@@ -66,9 +66,6 @@ final class RaftLog {
         if (i < dummy || i > lastIndex()) {
             return 0;
         }
-        if (unstableSnapshot != null && i < offset) {
-            return 0;
-        }
         try {
             return storage.term(i);
         } catch (Storage.CompactedException | Storage.UnavailableException e) {

@@ -118,7 +118,11 @@ public final class RaftDriver implements AutoCloseable {
     private final List<CompletableFuture<Object>> proposalFutures = new ArrayList<>();
     private final List<CompletableFuture<Long>> readBatch = new ArrayList<>();
     private final Map<ByteBuffer, List<CompletableFuture<Long>>> readsInFlight = new HashMap<>();
-    private final List<Object[]> readsReady = new ArrayList<>(); // {index, futures}
+    private final List<ReadyRead> readsReady = new ArrayList<>();
+
+    /** Reads whose ReadIndex point is known; released once this member has applied that far. */
+    private record ReadyRead(long index, List<CompletableFuture<Long>> futures) {
+    }
     private long readSeq;
     private long applied;
     private long lastSnapshotIndex;
@@ -426,7 +430,7 @@ public final class RaftDriver implements AutoCloseable {
         for (ReadState rs : rd.readStates()) {
             List<CompletableFuture<Long>> fs = readsInFlight.remove(ByteBuffer.wrap(rs.context()));
             if (fs != null) {
-                readsReady.add(new Object[] {rs.index(), fs});
+                readsReady.add(new ReadyRead(rs.index(), fs));
             }
         }
         raft.advance(rd);
@@ -434,16 +438,12 @@ public final class RaftDriver implements AutoCloseable {
         maybeSnapshot();
     }
 
-    @SuppressWarnings("unchecked")
     private void releaseReads() {
-        for (Iterator<Object[]> it = readsReady.iterator(); it.hasNext(); ) {
-            Object[] r = it.next();
-            long index = (Long) r[0];
-            if (applied >= index) {
+        for (Iterator<ReadyRead> it = readsReady.iterator(); it.hasNext(); ) {
+            ReadyRead r = it.next();
+            if (applied >= r.index()) {
                 it.remove();
-                for (CompletableFuture<Long> f : (List<CompletableFuture<Long>>) r[1]) {
-                    f.complete(index);
-                }
+                r.futures().forEach(f -> f.complete(r.index()));
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.raftkv.server.grpc;
 
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.raftkv.raft.RaftNode;
@@ -12,6 +13,12 @@ import jakarta.inject.Inject;
 /** grpc.health.v1: SERVING only while this node knows a leader (as etcd's gRPC health check). */
 @GrpcService
 public class HealthService extends HealthGrpc.HealthImplBase {
+
+    /** Binds the service with malformed request bodies refused as etcd refuses them. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return MalformedRequests.guard(super.bindService());
+    }
 
     @Inject
     NodeRuntime node;

@@ -1,5 +1,6 @@
 package io.raftkv.server.grpc;
 
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.raftkv.server.api.EtcdCodec;
@@ -27,6 +28,12 @@ import java.util.concurrent.CompletableFuture;
  */
 @GrpcService
 public class KvService extends KVGrpc.KVImplBase {
+
+    /** Binds the service with malformed request bodies refused as etcd refuses them. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return MalformedRequests.guard(super.bindService());
+    }
 
     @Inject
     NodeRuntime node;

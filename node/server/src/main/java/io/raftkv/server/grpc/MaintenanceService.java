@@ -1,6 +1,7 @@
 package io.raftkv.server.grpc;
 
 import com.google.protobuf.ByteString;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -41,6 +42,12 @@ import java.util.concurrent.TimeUnit;
  */
 @GrpcService
 public class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
+
+    /** Binds the service with malformed request bodies refused as etcd refuses them. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return MalformedRequests.guard(super.bindService());
+    }
     /** The API level raftkv implements, with raftkv's own version as build metadata. */
     public static final String VERSION = "3.4.23+raftkv.0.1.0";
 

@@ -1,5 +1,6 @@
 package io.raftkv.server.grpc;
 
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.raftkv.server.api.raftkv.ChangeMembersRequest;
@@ -19,6 +20,12 @@ import java.util.List;
  */
 @GrpcService
 public class MembershipService extends MembershipGrpc.MembershipImplBase {
+
+    /** Binds the service with malformed request bodies refused as etcd refuses them. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return MalformedRequests.guard(super.bindService());
+    }
 
     @Inject
     NodeRuntime node;

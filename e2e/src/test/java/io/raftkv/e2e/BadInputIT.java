@@ -6,12 +6,7 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.grpc.CallOptions;
-import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCalls;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -20,11 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -170,23 +161,14 @@ class BadInputIT {
      * to {@code url}, bypassing protobuf; returns "body -> status code" for each.
      */
     private static List<String> putRaw(String url) throws InterruptedException {
-        URI target = URI.create(url);
-        MethodDescriptor<byte[], byte[]> put = MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(MethodDescriptor.generateFullMethodName("etcdserverpb.KV", "Put"))
-                .setRequestMarshaller(RawBytes.INSTANCE)
-                .setResponseMarshaller(RawBytes.INSTANCE)
-                .build();
         List<byte[]> bodies = new ArrayList<>(GARBAGE);
         bodies.add(HexFormat.of().parseHex(WELL_FORMED_PUT));
         List<String> out = new ArrayList<>();
-        ManagedChannel channel = NettyChannelBuilder.forAddress(target.getHost(), target.getPort()).usePlaintext().build();
-        try {
+        try (RawGrpc grpc = new RawGrpc(url)) {
             for (byte[] body : bodies) {
                 String code;
                 try {
-                    byte[] response = ClientCalls.blockingUnaryCall(channel, put,
-                            CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), body);
+                    byte[] response = grpc.unary("etcdserverpb.KV", "Put", body, Duration.ofSeconds(5));
                     code = response.length > 0 ? "OK" : "UNKNOWN";
                 } catch (StatusRuntimeException e) {
                     System.out.printf("KV/Put %s at %s: %s%n", HexFormat.of().formatHex(body), url, e.getStatus());
@@ -196,8 +178,6 @@ class BadInputIT {
                 }
                 out.add(HexFormat.of().formatHex(body) + " -> " + code);
             }
-        } finally {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         return out;
     }
@@ -257,21 +237,4 @@ class BadInputIT {
     }
 
     /** Request and response bodies passed through as bytes, so that the test can send invalid protobuf. */
-    private enum RawBytes implements MethodDescriptor.Marshaller<byte[]> {
-        INSTANCE;
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
 }

@@ -63,7 +63,7 @@ public class ClusterService extends ClusterGrpc.ClusterImplBase {
                 .thenApply(r -> MemberPromoteResponse.newBuilder().setHeader(node.header(0))
                         .addAllMembers(r.members()).build())
                 // Only the leader knows whether the learner has caught up: a follower forwards.
-                .exceptionallyCompose(t -> isNotLeader(t) ? node.forwardPromoteToLeader(req)
+                .exceptionallyCompose(t -> Replies.isNotLeader(t) ? node.forwardToLeader(ClusterGrpc.getMemberPromoteMethod(), req)
                         : CompletableFuture.failedFuture(t)));
     }
 
@@ -88,12 +88,5 @@ public class ClusterService extends ClusterGrpc.ClusterImplBase {
             return node.timeout(ready.thenApply(i -> MemberListResponse.newBuilder().setHeader(node.header(0))
                     .addAllMembers(node.membership().list()).build()));
         });
-    }
-
-
-    private static boolean isNotLeader(Throwable t) {
-        io.grpc.StatusRuntimeException s = Replies.toStatus(t);
-        return s.getStatus().getCode() == EtcdErrors.NOT_LEADER.code()
-                && EtcdErrors.NOT_LEADER.message().equals(s.getStatus().getDescription());
     }
 }

@@ -13,6 +13,7 @@ import jakarta.inject.Inject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * raftkv.v1.Membership: several adds, removals and promotions in one joint configuration change,
@@ -44,7 +45,11 @@ public class MembershipService extends MembershipGrpc.MembershipImplBase {
                 });
             }
             return node.membership().change(changes).thenApply(r -> ChangeMembersResponse.newBuilder()
-                    .setHeader(node.header(0)).addAllAdded(r.added()).addAllMembers(r.members()).build());
+                            .setHeader(node.header(0)).addAllAdded(r.added()).addAllMembers(r.members()).build())
+                    // promotions are decided by the leader (is the learner caught up?): a follower forwards
+                    .exceptionallyCompose(t -> Replies.isNotLeader(t)
+                            ? node.forwardToLeader(MembershipGrpc.getChangeMembersMethod(), req)
+                            : CompletableFuture.failedFuture(t));
         });
     }
 }

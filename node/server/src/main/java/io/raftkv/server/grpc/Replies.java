@@ -66,4 +66,11 @@ final class Replies {
         LOG.log(Level.WARNING, "request failed", t);
         return Status.INTERNAL.withDescription(String.valueOf(t)).asRuntimeException();
     }
+
+    /** Whether {@code t} is etcd's "not leader" refusal, which a follower answers by forwarding. */
+    static boolean isNotLeader(Throwable t) {
+        StatusRuntimeException s = toStatus(t);
+        return s.getStatus().getCode() == EtcdErrors.NOT_LEADER.code()
+                && EtcdErrors.NOT_LEADER.message().equals(s.getStatus().getDescription());
+    }
 }

@@ -1,12 +1,18 @@
 package io.raftkv.server.node;
 
+import io.grpc.MethodDescriptor;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.raftkv.log.SegmentedWal;
 import io.raftkv.mvcc.MvccOptions;
 import io.raftkv.raft.Bootstrap;
-import io.raftkv.raft.Config;
 import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Config;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.Message;
@@ -18,14 +24,15 @@ import io.raftkv.server.api.internal.InternalRequest;
 import io.raftkv.server.api.internal.MemberTableChange;
 import io.raftkv.server.transport.GrpcPeerTransport;
 import io.raftkv.server.transport.PeerTransport;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.common.GrpcStatus;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import java.io.IOException;
 import java.net.URI;
@@ -376,11 +383,11 @@ public class NodeRuntime {
     }
 
     /**
-     * Forwards a MemberPromote to the leader's client URL, as etcd does when a follower receives
-     * one (only the leader can tell whether the learner has caught up).
+     * Sends {@code req} to the leader's client URL as a call of {@code method}, as etcd does when a
+     * follower receives a request only the leader can decide (MemberPromote: whether the learner
+     * has caught up). Fails with "etcdserver: no leader" when none is known.
      */
-    public CompletableFuture<io.raftkv.server.api.etcd.MemberPromoteResponse> forwardPromoteToLeader(
-            io.raftkv.server.api.etcd.MemberPromoteRequest req) {
+    public <Q, R> CompletableFuture<R> forwardToLeader(MethodDescriptor<Q, R> method, Q req) {
         long leader = driver().status().leader();
         Member m = leader == RaftNode.NONE ? null : machine.members().snapshot().get(leader);
         if (m == null || m.getClientURLsCount() == 0 || leader == memberId) {
@@ -388,17 +395,15 @@ public class NodeRuntime {
                     ? EtcdErrors.NO_LEADER.exception() : EtcdErrors.NOT_LEADER.exception());
         }
         URI target = URI.create(m.getClientURLs(0));
-        io.vertx.grpc.client.GrpcClient client = io.vertx.grpc.client.GrpcClient.client(vertx,
-                new io.vertx.grpc.client.GrpcClientOptions().setTransportOptions(new io.vertx.core.http.HttpClientOptions()
-                        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)));
-        CompletableFuture<io.raftkv.server.api.etcd.MemberPromoteResponse> out = new CompletableFuture<>();
-        client.request(io.vertx.core.net.SocketAddress.inetSocketAddress(target.getPort(), target.getHost()),
-                        io.raftkv.server.api.etcd.ClusterGrpc.getMemberPromoteMethod())
+        GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setTransportOptions(
+                new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)));
+        CompletableFuture<R> out = new CompletableFuture<>();
+        client.request(SocketAddress.inetSocketAddress(target.getPort(), target.getHost()), method)
                 .compose(r -> r.send(req))
                 .onFailure(out::completeExceptionally)
                 .onSuccess(resp -> resp.last().onComplete(ar -> {
-                    io.vertx.grpc.common.GrpcStatus st = resp.status();
-                    if (st != null && st != io.vertx.grpc.common.GrpcStatus.OK) {
+                    GrpcStatus st = resp.status();
+                    if (st != null && st != GrpcStatus.OK) {
                         out.completeExceptionally(io.grpc.Status.fromCodeValue(st.code)
                                 .withDescription(resp.statusMessage()).asRuntimeException());
                     } else if (ar.succeeded()) {

@@ -78,14 +78,36 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private static LocalCluster start(Kind kind, int size, boolean distinctHosts) throws IOException {
-        Path dir = Files.createTempDirectory("raftkv-it-");
-        LocalCluster c = new LocalCluster(kind, size, dir);
+        LocalCluster c = prepare(kind, size);
         c.distinctHosts = distinctHosts;
-        for (int i = 0; i < size; i++) {
-            c.startMember(i);
-        }
-        c.awaitHealthy(Duration.ofSeconds(60));
+        c.startAll();
         return c;
+    }
+
+    /**
+     * Reserves ports and a temp dir for {@code size} members without starting them, for a test
+     * that seeds their data dirs first ({@link #dataDir(int)}), then calls {@link #startAll()}.
+     */
+    static LocalCluster prepare(Kind kind, int size) throws IOException {
+        return new LocalCluster(kind, size, Files.createTempDirectory("raftkv-it-"));
+    }
+
+    /** Starts every member and waits until every member reports a leader. */
+    void startAll() throws IOException {
+        for (int i = 0; i < size; i++) {
+            startMember(i);
+        }
+        awaitHealthy(Duration.ofSeconds(60));
+    }
+
+    /** Member i's --data-dir. */
+    Path dataDir(int i) {
+        return dir.resolve(name(i));
+    }
+
+    /** The --initial-cluster-token every member starts with. */
+    String token() {
+        return token;
     }
 
     static Path jar() {
@@ -152,7 +174,8 @@ final class LocalCluster implements AutoCloseable {
         return String.join(",", e);
     }
 
-    private String initialCluster() {
+    /** The --initial-cluster value: name=peer-url of every member not removed. */
+    String initialCluster() {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             if (!removed.contains(i)) {
@@ -208,7 +231,7 @@ final class LocalCluster implements AutoCloseable {
         } else {
             cmd.add("etcd");
         }
-        cmd.addAll(List.of("--name", name(i), "--data-dir", dir.resolve(name(i)).toString(),
+        cmd.addAll(List.of("--name", name(i), "--data-dir", dataDir(i).toString(),
                 "--listen-client-urls", clientUrl(i), "--advertise-client-urls", clientUrl(i),
                 "--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i),
                 "--initial-cluster", initialCluster(), "--initial-cluster-state", i < initialSize ? "new" : "existing",

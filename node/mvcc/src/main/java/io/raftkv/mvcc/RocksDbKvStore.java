@@ -226,6 +226,22 @@ public final class RocksDbKvStore implements KvStore {
     return open(dir, options);
   }
 
+  /**
+   * Like {@link #restore(InputStream, Path, MvccOptions)}, for seeding a new cluster whose Raft log
+   * starts over at index 1 (etcd's {@code snapshot restore}): keys, revisions, history and leases
+   * are kept; the applied Raft index is reset to 0 so that the new log's entries apply. Every
+   * member of the new cluster must be restored from the same stream.
+   */
+  public static RocksDbKvStore restoreForNewCluster(InputStream in, Path dir, MvccOptions options)
+      throws IOException {
+    try (RocksDbKvStore restored = restore(in, dir, options)) {
+      restored.db.put(restored.metaCf, restored.writeOptions, Codec.META_APPLIED_INDEX, Codec.longBytes(0));
+    } catch (RocksDBException e) {
+      throw new IOException("restore write failed in " + dir, e);
+    }
+    return open(dir, options);
+  }
+
   private long readMeta(byte[] key, long missing) throws RocksDBException {
     byte[] v = db.get(metaCf, key);
     return v == null ? missing : Codec.getLong(v, 0);

@@ -41,9 +41,14 @@ class PersistenceTest {
   }
 
   private static void assertSameReads(KvStore expected, KvStore actual) {
+    assertThat(actual.appliedIndex()).isEqualTo(expected.appliedIndex());
+    assertSameData(expected, actual);
+  }
+
+  /** Same keys, history, revisions and leases; the applied Raft index may differ. */
+  private static void assertSameData(KvStore expected, KvStore actual) {
     assertThat(actual.currentRevision()).isEqualTo(expected.currentRevision());
     assertThat(actual.compactRevision()).isEqualTo(expected.compactRevision());
-    assertThat(actual.appliedIndex()).isEqualTo(expected.appliedIndex());
     assertThat(actual.leases()).isEqualTo(expected.leases());
     for (Lease l : expected.leases()) {
       assertThat(actual.leaseTimeToLive(l.id(), true))
@@ -114,6 +119,26 @@ class PersistenceTest {
         assertThat(restored.put(next, PutRequest.of(b("f"), b("1"), 1)))
             .isEqualTo(source.put(next, PutRequest.of(b("f"), b("1"), 1)));
         assertThat(restored.hash(0)).isEqualTo(source.hash(0));
+      }
+    }
+  }
+
+  @Test
+  void restoreForNewClusterKeepsDataAndRevisionsButAppliesANewLogFromIndexOne() throws Exception {
+    try (RocksDbKvStore source = RocksDbKvStore.open(dir)) {
+      fill(source);
+      source.awaitBackgroundCompaction();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      source.snapshot(out);
+      try (RocksDbKvStore restored = RocksDbKvStore.restoreForNewCluster(
+          new ByteArrayInputStream(out.toByteArray()), other.resolve("seed"), MvccOptions.defaults())) {
+        assertSameData(source, restored);
+        assertThat(restored.appliedIndex()).isZero();
+        assertThat(restored.currentRevision()).isEqualTo(source.currentRevision());
+        // index 1 of the new cluster's log applies: the next revision follows the snapshot's
+        PutResponse put = restored.put(1, PutRequest.of(b("new-log"), b("1"), 0));
+        assertThat(put.revision()).isEqualTo(source.currentRevision() + 1);
+        assertThat(restored.appliedIndex()).isEqualTo(1);
       }
     }
   }

@@ -20,8 +20,11 @@ public final class RaftkvMain {
     private RaftkvMain() {
     }
 
-    /** Runs a node until SIGTERM/SIGINT. */
+    /** Runs a node until SIGTERM/SIGINT, or the {@code snapshot restore} command. */
     public static void main(String... args) {
+        if (SnapshotRestore.isCommand(args)) {
+            System.exit(SnapshotRestore.run(args, System.out, System.err));
+        }
         ServerFlags f = ServerFlags.parseOrExit(args, System.out, System.err);
         URI client = f.listenClientUrls().get(0);
         URI metrics = f.listenMetricsUrls().get(0);

@@ -508,7 +508,10 @@ public record ServerFlags(
     /** The help text: usage, then every flag with its argument, default and description. */
     public static String help() {
         StringBuilder sb = new StringBuilder();
-        sb.append("Usage: raftkv [flags]\n\n")
+        sb.append("Usage: raftkv [flags]\n")
+                .append("       raftkv snapshot restore <file> --name <name> --data-dir <dir> --initial-cluster <...>\n")
+                .append("           --initial-cluster-token <token> --initial-advertise-peer-urls <urls>\n")
+                .append("           (seeds a member of a NEW cluster from an 'etcdctl snapshot save' file)\n\n")
                 .append("Runs one raftkv member: a Raft-replicated key-value store that serves the")
                 .append(" etcd v3 gRPC API.\n")
                 .append("Flags are etcd's: --flag value, --flag=value and -flag value all work.\n\n")

@@ -145,7 +145,7 @@ public class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
      * with zeros to a multiple of 512 bytes (bbolt's page size), followed by the SHA-256 of the
      * padded data. raftkv's snapshot format ends with its own end marker, so the padding is inert.
      */
-    static byte[] etcdFraming(byte[] data) {
+    public static byte[] etcdFraming(byte[] data) {
         int padded = (data.length + 511) / 512 * 512;
         byte[] out = java.util.Arrays.copyOf(data, padded + 32);
         try {

@@ -637,7 +637,11 @@ public final class WatchHub implements AutoCloseable {
             Watcher w = new Watcher(id, this, range, req, start);
             watchers.put(id, w);
             enqueue(reply.setWatchId(id).build());
-            if (start > hubRevision) {
+            if (start < s.compactRevision()) {
+                // etcd: a watcher whose start revision is compacted is canceled at once, even when
+                // the revisions it asks for are still in the hub's memory.
+                cancelCompacted(w, s.compactRevision());
+            } else if (start > hubRevision) {
                 moveToSynced(w);
             } else {
                 unsynced.add(w);

@@ -62,6 +62,7 @@ public final class RaftkvMain {
                 f.initialAdvertisePeerUrls().stream().map(URI::toString).toList(),
                 f.advertiseClientUrls().stream().map(URI::toString).toList(), initial, join,
                 f.initialClusterToken(), tickMs, electionTicks, heartbeatTicks, f.snapshotCount(),
-                f.quotaBackendBytes(), f.maxRequestBytes(), f.maxTxnOps());
+                f.quotaBackendBytes(), f.maxRequestBytes(), f.maxTxnOps(),
+                f.watchProgressNotifyInterval().toMillis());
     }
 }

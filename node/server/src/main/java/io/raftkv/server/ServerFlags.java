@@ -56,6 +56,8 @@ import java.util.TreeMap;
  * @param maxRequestBytes largest client request accepted
  * @param maxTxnOps most operations in one list of a txn request
  * @param logLevel log verbosity
+ * @param watchProgressNotifyInterval period of progress notifications to watchers that asked
+ *     for them (etcd's --experimental-watch-progress-notify-interval, default 10m)
  * @param listenMetricsUrls URLs serving HTTP /health, /livez, /readyz and /metrics (etcd's
  *     --listen-metrics-urls; default: the first client URL's host, port + 2, so 2381 for 2379)
  */
@@ -76,7 +78,8 @@ public record ServerFlags(
         long maxRequestBytes,
         int maxTxnOps,
         LogLevel logLevel,
-        List<URI> listenMetricsUrls) {
+        List<URI> listenMetricsUrls,
+        Duration watchProgressNotifyInterval) {
 
     /** etcd's default backend quota, 2 GiB; {@code --quota-backend-bytes=0} selects it. */
     public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
@@ -182,6 +185,9 @@ public record ServerFlags(
                     "Maximum number of operations permitted in each list (compare, success,"
                             + " failure) of a transaction."),
             new Flag("log-level", "debug|info|warn|error", "info", "Log verbosity."),
+            new Flag("experimental-watch-progress-notify-interval", "duration", "10m0s",
+                    "Duration of periodic watch progress notifications (Go duration syntax, as"
+                            + " etcd: 10m0s, 5s, 500ms)."),
             new Flag("help", "", "", "Print this help and exit (also -h)."));
 
     private static final Map<String, Flag> BY_NAME = new HashMap<>();
@@ -377,11 +383,13 @@ public record ServerFlags(
             default -> throw new FlagException("invalid value \"" + given.get("log-level")
                     + "\" for flag --log-level: want debug, info, warn or error");
         };
+        Duration progressInterval = goDuration("experimental-watch-progress-notify-interval",
+                value(given, "experimental-watch-progress-notify-interval"));
         checkMembership(name, cluster, advertisePeer, state, given.containsKey("initial-cluster"));
         return new ServerFlags(name, dataDir, listenClient, advertiseClient, listenPeer,
                 advertisePeer, cluster, state, token, Duration.ofMillis(heartbeatMs),
                 Duration.ofMillis(electionMs), snapshotCount, quota, maxRequestBytes,
-                (int) maxTxnOps, logLevel, listenMetrics);
+                (int) maxTxnOps, logLevel, listenMetrics, progressInterval);
     }
 
     /**
@@ -403,6 +411,34 @@ public record ServerFlags(
                     + " but --initial-advertise-peer-urls is " + join(advertisePeer)
                     + "; they must list the same URLs");
         }
+    }
+
+    /**
+     * A positive Go duration ({@code time.ParseDuration}): a sequence of decimal numbers with
+     * units h, m, s, ms, us (or µs), ns, such as {@code 10m0s} or {@code 1.5s}.
+     */
+    static Duration goDuration(String flag, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("(\\d+(?:\\.\\d+)?)(h|ms|m|s|us|µs|ns)").matcher(text);
+        double nanos = 0;
+        int at = 0;
+        while (at < text.length() && m.find(at) && m.start() == at) {
+            double n = Double.parseDouble(m.group(1));
+            nanos += n * switch (m.group(2)) {
+                case "h" -> 3600e9;
+                case "m" -> 60e9;
+                case "s" -> 1e9;
+                case "ms" -> 1e6;
+                case "us", "µs" -> 1e3;
+                default -> 1;
+            };
+            at = m.end();
+        }
+        if (text.isEmpty() || at != text.length() || nanos < 1e6) {
+            throw new FlagException("invalid value \"" + text + "\" for flag --" + flag
+                    + ": want a duration of at least 1ms such as 10m0s, 5s or 500ms");
+        }
+        return Duration.ofNanos((long) nanos);
     }
 
     private static String value(Map<String, String> given, String flag) {

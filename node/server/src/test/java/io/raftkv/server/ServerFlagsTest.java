@@ -96,6 +96,19 @@ class ServerFlagsTest {
     }
 
     @Test
+    void watchProgressNotifyIntervalTakesGoDurationsAndDefaultsToTenMinutes() {
+        assertThat(ServerFlags.parse().watchProgressNotifyInterval()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(ServerFlags.parse("--experimental-watch-progress-notify-interval=1m30s")
+                .watchProgressNotifyInterval()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(ServerFlags.parse("--experimental-watch-progress-notify-interval", "500ms")
+                .watchProgressNotifyInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThatThrownBy(() -> ServerFlags.parse("--experimental-watch-progress-notify-interval=10"))
+                .isInstanceOf(ServerFlags.FlagException.class).hasMessageContaining("want a duration");
+        assertThatThrownBy(() -> ServerFlags.parse("--experimental-watch-progress-notify-interval=5x"))
+                .isInstanceOf(ServerFlags.FlagException.class);
+    }
+
+    @Test
     void dataDirDefaultFollowsTheName() {
         assertThat(ServerFlags.parse("-name=infra0").dataDir()).isEqualTo(Path.of("infra0.etcd"));
     }

@@ -3,6 +3,7 @@ package io.raftkv.server.node;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.raftkv.mvcc.KvStore;
 import io.raftkv.mvcc.MvccOptions;
+import io.raftkv.mvcc.RevisionListener;
 import io.raftkv.mvcc.RocksDbKvStore;
 import io.raftkv.raft.ConfChange;
 import io.raftkv.server.api.EtcdCodec;
@@ -18,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -34,6 +37,10 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     private final MvccOptions options;
     private final MemberTable members;
     private final AtomicReference<KvStore> store = new AtomicReference<>();
+    /** Revision listeners, registered again on every store a snapshot installs. */
+    private final List<RevisionListener> revisionListeners = new CopyOnWriteArrayList<>();
+    /** Run on the driver thread after a snapshot replaced the store. */
+    private final List<Runnable> storeReplacedHooks = new CopyOnWriteArrayList<>();
     /** Called after the member table changes (to update the transport's peer list). */
     private volatile Runnable onMembersChanged = () -> { };
 
@@ -58,6 +65,17 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     /** The member table. */
     public MemberTable members() {
         return members;
+    }
+
+    /**
+     * Registers {@code listener} with the live store and with every store that replaces it, and
+     * runs {@code onReplaced} (on the driver thread; it must not block) after each replacement, so
+     * that the watch hub survives a snapshot install. Call before the driver starts.
+     */
+    public void watchStore(RevisionListener listener, Runnable onReplaced) {
+        revisionListeners.add(listener);
+        storeReplacedHooks.add(onReplaced);
+        store.get().addRevisionListener(listener);
     }
 
     /** Sets the hook run after the member table changes. */
@@ -151,7 +169,13 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
         try {
             String next = "kv-" + index + "-" + System.nanoTime();
             KvStore restored = RocksDbKvStore.restore(p.getStore().newInput(), dataDir.resolve(next), options);
+            for (RevisionListener l : revisionListeners) {
+                restored.addRevisionListener(l);
+            }
             KvStore old = store.getAndSet(restored);
+            for (Runnable hook : storeReplacedHooks) {
+                hook.run();
+            }
             writePointer(next);
             members.replace(p.getMembers());
             onMembersChanged.run();

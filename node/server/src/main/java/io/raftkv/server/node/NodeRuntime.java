@@ -24,6 +24,7 @@ import io.raftkv.server.api.internal.InternalRequest;
 import io.raftkv.server.api.internal.MemberTableChange;
 import io.raftkv.server.transport.GrpcPeerTransport;
 import io.raftkv.server.transport.PeerTransport;
+import io.raftkv.server.watch.WatchHub;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
@@ -74,6 +75,7 @@ public class NodeRuntime {
     private NodeSettings settings;
     private SegmentedWal wal;
     private KvStateMachine machine;
+    private WatchHub watchHub;
     private PeerTransport transport;
     private volatile RaftDriver driver;
     private volatile Membership membership;
@@ -119,6 +121,11 @@ public class NodeRuntime {
         wal = SegmentedWal.open(member.resolve("wal"));
         MemberTable members = MemberTable.open(member);
         machine = new KvStateMachine(member, MvccOptions.defaults().withQuotaBytes(s.quotaBytes()), members);
+        watchHub = new WatchHub(machine::store, this::header, WatchHub.Options.defaults()
+                .withMaxRequestBytes(s.maxRequestBytes())
+                .withProgressNotifyIntervalMillis(s.watchProgressNotifyIntervalMillis()));
+        machine.watchStore(watchHub.listener(), watchHub::storeReplaced);
+        watchHub.start();
         Path idFile = member.resolve("member-id");
         long id = s.memberId();
         if (Files.exists(idFile)) {
@@ -322,6 +329,11 @@ public class NodeRuntime {
         return machine;
     }
 
+    /** The watch hub serving this member's watchers. */
+    public WatchHub watchHub() {
+        return watchHub;
+    }
+
     /** Membership changes. */
     public Membership membership() {
         Membership m = membership;
@@ -452,6 +464,9 @@ public class NodeRuntime {
             }
         } catch (Exception e) {
             LOG.warning("closing transport: " + e);
+        }
+        if (watchHub != null) {
+            watchHub.close();
         }
         if (machine != null) {
             machine.close();

@@ -26,12 +26,15 @@ import java.util.Map;
  * @param quotaBytes           backend quota
  * @param maxRequestBytes      largest client request accepted
  * @param maxTxnOps            most operations in one txn list
+ * @param watchProgressNotifyIntervalMillis how often progress_notify watchers without events get
+ *                             an empty response (etcd's --experimental-watch-progress-notify-interval)
  */
 public record NodeSettings(String name, long memberId, long clusterId, Path dataDir, URI listenPeer,
                            List<String> advertisePeerUrls, List<String> advertiseClientUrls,
                            Map<Long, InitialMember> initialMembers, boolean joinExisting, String token,
                            long tickMillis, int electionTicks, int heartbeatTicks, long snapshotCount,
-                           long quotaBytes, long maxRequestBytes, int maxTxnOps) {
+                           long quotaBytes, long maxRequestBytes, int maxTxnOps,
+                           long watchProgressNotifyIntervalMillis) {
 
     /** One member of the initial cluster. */
     public record InitialMember(String name, List<String> peerUrls) {

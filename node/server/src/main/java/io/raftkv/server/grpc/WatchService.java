@@ -1,0 +1,67 @@
+package io.raftkv.server.grpc;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.raftkv.server.api.etcd.WatchGrpc;
+import io.raftkv.server.api.etcd.WatchRequest;
+import io.raftkv.server.api.etcd.WatchResponse;
+import io.raftkv.server.node.NodeRuntime;
+import io.raftkv.server.watch.WatchHub;
+import jakarta.inject.Inject;
+
+/**
+ * etcd's Watch service, served by the member the client is connected to (followers too) from its
+ * own store through the node's {@link WatchHub}. Requests are handed to the hub; responses are
+ * sent by the hub thread only while the gRPC stream is ready (outbound flow control), so a client
+ * that stops reading costs a bounded buffer.
+ */
+@GrpcService
+public class WatchService extends WatchGrpc.WatchImplBase {
+
+    @Inject
+    NodeRuntime node;
+
+    @Override
+    public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> obs) {
+        ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) obs;
+        WatchHub.Stream stream = node.watchHub().open(new WatchHub.Sink() {
+            @Override
+            public boolean isReady() {
+                return call.isReady();
+            }
+
+            @Override
+            public void send(WatchResponse response) {
+                if (!call.isCancelled()) {
+                    call.onNext(response);
+                }
+            }
+        });
+        call.setOnReadyHandler(stream::ready);
+        call.setOnCancelHandler(stream::close);
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(WatchRequest req) {
+                switch (req.getRequestUnionCase()) {
+                    case CREATE_REQUEST -> stream.create(req.getCreateRequest());
+                    case CANCEL_REQUEST -> stream.cancel(req.getCancelRequest().getWatchId());
+                    case PROGRESS_REQUEST -> stream.requestProgress();
+                    default -> {
+                        // etcd ignores a request with no known union member.
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                stream.close();
+            }
+
+            @Override
+            public void onCompleted() {
+                // etcd keeps serving a half-closed watch stream until the client cancels it.
+            }
+        };
+    }
+}

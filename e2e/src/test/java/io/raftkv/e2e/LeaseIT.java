@@ -62,6 +62,7 @@ class LeaseIT {
     private static final class KeepAliver implements AutoCloseable {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong lastSentNanos = new AtomicLong();
+        private final AtomicLong lastAckedSentNanos = new AtomicLong();
         private final AtomicLong acked = new AtomicLong();
         private final Thread thread;
 
@@ -69,8 +70,10 @@ class LeaseIT {
             thread = new Thread(() -> {
                 while (running.get()) {
                     try {
-                        lastSentNanos.set(System.nanoTime());
+                        long sent = System.nanoTime();
+                        lastSentNanos.set(sent);
                         if (lease.keepAliveOnce(id).get(1, TimeUnit.SECONDS).getTTL() > 0) {
+                            lastAckedSentNanos.set(sent);
                             acked.incrementAndGet();
                         }
                     } catch (Exception e) {
@@ -87,12 +90,16 @@ class LeaseIT {
             thread.start();
         }
 
-        /** Stops sending; returns when the last keep-alive was sent (System.nanoTime). */
-        long stop() throws InterruptedException {
+        /**
+         * Stops sending. Returns when the last acknowledged keep-alive was sent (the server renewed
+         * after that, so the lease lives at least TTL from then) and when the last one was sent
+         * at all (the latest renewal the server may have made), as System.nanoTime values.
+         */
+        long[] stop() throws InterruptedException {
             running.set(false);
             thread.interrupt();
             thread.join(5000);
-            return lastSentNanos.get();
+            return new long[] {lastAckedSentNanos.get(), lastSentNanos.get()};
         }
 
         long acked() {
@@ -121,16 +128,19 @@ class LeaseIT {
      * After the last keep-alive, the key must be readable until TTL has passed (a read that
      * completed earlier saw it), and gone within TTL + an election timeout (+ slack).
      */
-    private static void assertExpiresInWindow(KV kv, String key, long lastKeepAliveNanos, long ttlSeconds)
+    private static void assertExpiresInWindow(KV kv, String key, long[] keepAlives, long ttlSeconds)
             throws Exception {
-        long earliest = lastKeepAliveNanos + TimeUnit.SECONDS.toNanos(ttlSeconds);
-        long latest = earliest + TimeUnit.MILLISECONDS.toNanos(ELECTION_TIMEOUT_MILLIS + SLACK_MILLIS);
+        long earliest = keepAlives[0] + TimeUnit.SECONDS.toNanos(ttlSeconds);
+        long latest = keepAlives[1] + TimeUnit.SECONDS.toNanos(ttlSeconds)
+                + TimeUnit.MILLISECONDS.toNanos(ELECTION_TIMEOUT_MILLIS + SLACK_MILLIS);
         while (true) {
             boolean there = present(kv, key);
             long answered = System.nanoTime();
             if (!there) {
                 assertThat(answered).as("gone %d ms before the TTL ran out", (earliest - answered) / 1_000_000)
                         .isGreaterThanOrEqualTo(earliest);
+                System.out.printf("lease key %s gone %d ms after its TTL ran out (last acknowledged keep-alive"
+                        + " sent + TTL)%n", key, (answered - earliest) / 1_000_000);
                 return;
             }
             assertThat(answered).as("still there %d ms after TTL + election timeout + slack",
@@ -150,7 +160,7 @@ class LeaseIT {
                 long ttl = 3;
                 long id = lease.grant(ttl).get(10, TimeUnit.SECONDS).getID();
                 kv.put(bs("lk"), bs("v"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
-                long last;
+                long[] last;
                 try (KeepAliver k = new KeepAliver(lease, id, 500)) {
                     assertStaysFor(kv, "lk", 3 * ttl * 1000);
                     last = k.stop();
@@ -161,7 +171,7 @@ class LeaseIT {
                 assertThat(t.getGrantedTTL()).isEqualTo(ttl);
                 assertThat(t.getKeys()).containsExactly(bs("lk"));
                 assertExpiresInWindow(kv, "lk", last, ttl);
-                assertThat(lease.timeToLive(id, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTl()).isEqualTo(-1);
+                assertThat(lease.timeToLive(id, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL()).isEqualTo(-1);
             }
         }
     }
@@ -209,7 +219,7 @@ class LeaseIT {
                     c.kill(leader);
                     assertStaysFor(kv, "live", 3 * ttl * 1000);
                     assertThat(present(kv, "idle")).as("the lease nobody kept alive expires").isFalse();
-                    long last = k.stop();
+                    long[] last = k.stop();
                     assertExpiresInWindow(kv, "live", last, ttl);
                 }
             }
@@ -284,12 +294,12 @@ class LeaseIT {
             try (Client client = clientOf(c, 0, 1, 2)) {
                 LeaseTimeToLiveResponse t = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                         .until(() -> client.getLeaseClient().timeToLive(id, LeaseOption.builder().withAttachedKeys().build())
-                                .get(5, TimeUnit.SECONDS), r -> r.getTTl() > 0);
+                                .get(5, TimeUnit.SECONDS), r -> r.getTTL() > 0);
                 long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - granted);
                 assertThat(t.getGrantedTTL()).isEqualTo(ttl);
                 assertThat(t.getKeys()).containsExactly(bs("r"));
                 // The last checkpoint was taken at 10 s, so at most 50 s (+ the extension) remain.
-                assertThat(t.getTTl()).as("remaining TTL after restart, %d s after the grant", elapsed)
+                assertThat(t.getTTL()).as("remaining TTL after restart, %d s after the grant", elapsed)
                         .isLessThanOrEqualTo(51).isGreaterThan(0);
             }
         }

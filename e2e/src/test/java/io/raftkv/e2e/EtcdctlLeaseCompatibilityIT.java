@@ -5,7 +5,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+
+import java.net.URI;
 import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,7 +31,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The same etcdctl 3.4 lease session runs against real etcd 3.4 and raftkv (3 members each);
  * every command must print the same output and exit with the same code. Lease ids are chosen by
  * each server, so {@code {L1}}/{@code {L2}} in a step stand for the ids that server granted and
- * are masked in outputs; the remaining TTL may differ by the second in which it was read.
+ * are masked in outputs; the remaining TTL may differ by the second in which it was read, and etcd
+ * lists attached keys in random (Go map) order, so they are compared sorted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EtcdctlLeaseCompatibilityIT {
@@ -49,6 +64,7 @@ class EtcdctlLeaseCompatibilityIT {
             List.of("get", "--prefix", "k", "-w", "json"));
 
     private static final Pattern GRANTED = Pattern.compile("lease ([0-9a-f]+) granted");
+    private static final Pattern ATTACHED = Pattern.compile("attached keys\\(\\[([^\\]]*)\\]\\)");
     private static final Pattern REMAINING = Pattern.compile("remaining\\((\\d+)s\\)|\"ttl\":(\\d+)");
 
     private LocalCluster etcd;
@@ -109,7 +125,15 @@ class EtcdctlLeaseCompatibilityIT {
             m.appendReplacement(sb, m.group(1) != null ? "remaining(~" + tens + "s)" : "\"ttl\":~" + tens);
         }
         m.appendTail(sb);
-        return sb.toString();
+        // etcd lists a lease's keys in Go map order (random); raftkv in key order.
+        Matcher keys = ATTACHED.matcher(sb.toString());
+        StringBuilder sorted = new StringBuilder();
+        while (keys.find()) {
+            keys.appendReplacement(sorted, Matcher.quoteReplacement("attached keys(["
+                    + String.join(" ", java.util.Arrays.stream(keys.group(1).split(" ")).sorted().toList()) + "])"));
+        }
+        keys.appendTail(sorted);
+        return sorted.toString();
     }
 
     @Test
@@ -123,5 +147,75 @@ class EtcdctlLeaseCompatibilityIT {
             }
         }
         assertThat(mismatches).as("lease commands whose output differs from etcd's\n" + raftkv.logs()).isEmpty();
+    }
+
+    /** The raw gRPC answers a client sees for the lease rules, as one comparable text per call. */
+    private static List<String> rawAnswers(LocalCluster c) throws Exception {
+        URI u = URI.create(c.clientUrl(0));
+        ManagedChannel ch = NettyChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext().build();
+        try {
+            LeaseGrpc.LeaseBlockingStub lease = LeaseGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
+            List<String> out = new ArrayList<>();
+            out.add(call(() -> "ID=" + lease.leaseGrant(LeaseGrantRequest.newBuilder().setID(0x1234).setTTL(30).build()).getID()));
+            out.add(call(() -> "ID=" + lease.leaseGrant(LeaseGrantRequest.newBuilder().setID(0x1234).setTTL(30).build()).getID()));
+            out.add(call(() -> "TTL=" + lease.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(9_000_000_001L).build()).getTTL()));
+            out.add(call(() -> "TTL=" + lease.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(9_000_000_000L).build()).getTTL()));
+            out.add(call(() -> "revoked " + lease.leaseRevoke(LeaseRevokeRequest.newBuilder().setID(0x9999).build()).hasHeader()));
+            out.add(call(() -> "TTL=" + lease.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(0x9999).build()).getTTL()));
+            CompletableFuture<LeaseKeepAliveResponse> ka = new CompletableFuture<>();
+            StreamObserver<LeaseKeepAliveRequest> stream = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
+                @Override
+                public void onNext(LeaseKeepAliveResponse r) {
+                    ka.complete(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    ka.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            stream.onNext(LeaseKeepAliveRequest.newBuilder().setID(0x9999).build());
+            out.add(call(() -> "keepalive ID=" + ka.get(20, TimeUnit.SECONDS).getID() + " TTL=" + ka.get().getTTL()));
+            stream.onCompleted();
+            return out;
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+
+    private static String call(java.util.concurrent.Callable<String> c) {
+        try {
+            return c.call();
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode() + " " + e.getStatus().getDescription();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    void grantRevokeTimeToLiveAndKeepAliveRulesAnswerWhatEtcdAnswers() throws Exception {
+        List<String> want = rawAnswers(etcd);
+        assertThat(rawAnswers(raftkv)).isEqualTo(want);
+        assertThat(want.get(1)).isEqualTo("FAILED_PRECONDITION etcdserver: lease already exists");
+    }
+
+    @Test
+    void aTtlBelowTheMinimumIsRaisedToIt() throws Exception {
+        // raftkv's defaults: election 3 ticks of 50 ms, so ceil((3 * 3 / 2) * 50 ms) = 1 s.
+        URI u = URI.create(raftkv.clientUrl(1));
+        ManagedChannel ch = NettyChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext().build();
+        try {
+            LeaseGrpc.LeaseBlockingStub lease = LeaseGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
+            assertThat(lease.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(0).build()).getTTL()).isEqualTo(1);
+            assertThat(lease.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(-5).build()).getTTL()).isEqualTo(1);
+            assertThat(lease.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(2).build()).getTTL()).isEqualTo(2);
+        } finally {
+            ch.shutdownNow();
+        }
     }
 }

@@ -125,8 +125,8 @@ public final class Lessor {
         for (Lease l : stored) {
             long remaining = Math.min(l.remainingTtlSeconds() > 0 ? l.remainingTtlSeconds() : l.ttlSeconds(),
                     l.ttlSeconds());
-            leases.put(l.id(), new Tracked(l.id(), l.ttlSeconds(), now + remaining * SECOND + settings.extendNanos(),
-                    l.remainingTtlSeconds(), now));
+            leases.put(l.id(), new Tracked(l.id(), l.ttlSeconds(),
+                    after(after(now, seconds(remaining)), settings.extendNanos()), l.remainingTtlSeconds(), now));
         }
         primary = true;
         this.term = term;
@@ -166,7 +166,7 @@ public final class Lessor {
             return;
         }
         long now = look();
-        leases.put(id, new Tracked(id, ttlSeconds, now + ttlSeconds * SECOND, ttlSeconds, now));
+        leases.put(id, new Tracked(id, ttlSeconds, after(now, seconds(ttlSeconds)), ttlSeconds, now));
     }
 
     /** A revoke was applied: the lease is gone. */
@@ -198,7 +198,7 @@ public final class Lessor {
         if (t == null || t.expiry <= now) {
             return OptionalLong.empty();
         }
-        t.expiry = now + t.ttlSeconds * SECOND;
+        t.expiry = after(now, seconds(t.ttlSeconds));
         t.renewedSinceCheckpoint = true;
         t.revokeRetryAt = Long.MIN_VALUE;
         return OptionalLong.of(t.ttlSeconds);
@@ -274,7 +274,7 @@ public final class Lessor {
         refill(now);
         List<Tracked> due = new ArrayList<>();
         for (Tracked t : leases.values()) {
-            if (t.ttlSeconds * SECOND <= settings.checkpointIntervalNanos() || t.expiry <= now) {
+            if (seconds(t.ttlSeconds) <= settings.checkpointIntervalNanos() || t.expiry <= now) {
                 continue;
             }
             boolean periodic = now - t.lastCheckpoint >= settings.checkpointIntervalNanos();
@@ -296,8 +296,20 @@ public final class Lessor {
     }
 
     private static long remainingSeconds(Tracked t, long now) {
-        long seconds = Math.floorDiv(t.expiry - now + SECOND - 1, SECOND);
-        return Math.max(1, Math.min(seconds, t.ttlSeconds));
+        long left = t.expiry - now;
+        long rounded = left / SECOND + (left % SECOND > 0 ? 1 : 0);
+        return Math.max(1, Math.min(rounded, t.ttlSeconds));
+    }
+
+    /** {@code seconds} in nanoseconds, saturating (etcd allows TTLs up to 9e9 s). */
+    private static long seconds(long seconds) {
+        return seconds > Long.MAX_VALUE / SECOND ? Long.MAX_VALUE : seconds * SECOND;
+    }
+
+    /** {@code instant + nanos} for non-negative {@code nanos}, saturating at the far future. */
+    private static long after(long instant, long nanos) {
+        long sum = instant + nanos;
+        return sum < instant ? Long.MAX_VALUE : sum;
     }
 
     /** Reads the clock; on a primary, a jump above the pause threshold extends every lease. */
@@ -308,7 +320,7 @@ public final class Lessor {
         long now = clock.getAsLong();
         if (now - lastLook > settings.pauseThresholdNanos()) {
             pausesSeen++;
-            long floor = now + settings.extendNanos();
+            long floor = after(now, settings.extendNanos());
             for (Tracked t : leases.values()) {
                 t.expiry = Math.max(t.expiry, floor);
             }

@@ -234,4 +234,15 @@ class LessorTest {
         lessor.granted(1, 10);
         assertThat(lessor.remainingNanos(1)).hasValue(3000 * MS + EXTEND);
     }
+
+    @Test
+    void theLargestTtlEtcdAllowsDoesNotOverflowTheClock() {
+        now = Long.MAX_VALUE - TimeUnit.SECONDS.toNanos(100);
+        lessor.promote(1, List.of(new Lease(9, 9_000_000_000L, 9_000_000_000L)));
+        lessor.granted(1, 9_000_000_000L);
+        assertThat(run(1000 * MS)).isEmpty();
+        assertThat(lessor.renew(1)).hasValue(9_000_000_000L);
+        assertThat(lessor.remainingNanos(1).getAsLong()).isPositive();
+        assertThat(lessor.remainingNanos(9).getAsLong()).isPositive();
+    }
 }

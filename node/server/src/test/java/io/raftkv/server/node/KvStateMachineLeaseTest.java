@@ -70,12 +70,21 @@ class KvStateMachineLeaseTest {
             leader.apply(3, entry(InternalRequest.newBuilder().setPut(PutRequest.newBuilder()
                     .setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v")).setLease(7))));
             leader.apply(4, checkpoint);
-            leader.apply(5, entry(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(8))));
+            leader.apply(5, entry(InternalRequest.newBuilder().setPut(PutRequest.newBuilder()
+                    .setKey(ByteString.copyFromUtf8("j1")).setValue(ByteString.copyFromUtf8("v")).setLease(8))));
+            leader.apply(6, entry(InternalRequest.newBuilder().setPut(PutRequest.newBuilder()
+                    .setKey(ByteString.copyFromUtf8("j2")).setValue(ByteString.copyFromUtf8("v")).setLease(8))));
+            long before = leader.store().currentRevision();
+            leader.apply(7, entry(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(8))));
+            // the revoke deletes both keys in one revision: two DELETE events at before + 1
+            assertThat(leader.store().currentRevision()).isEqualTo(before + 1);
+            assertThat(leader.store().events(before + 1, before + 1)).extracting(e -> e.type() + " " + e.kv().key())
+                    .containsExactly("DELETE " + Bytes.of("j1"), "DELETE " + Bytes.of("j2"));
             leader.apply(4, checkpoint); // a replay: already in the store
             leader.apply(1, entry(InternalRequest.newBuilder().setLeaseGrant(LeaseGrantRequest.newBuilder().setID(7).setTTL(60))));
             assertThat(r.seen).containsExactly("grant 7 60", "grant 8 60", "checkpoint 7 42", "revoke 8");
 
-            follower.installSnapshot(5, leader.snapshotPayload());
+            follower.installSnapshot(7, leader.snapshotPayload());
             assertThat(follower.store().leases()).containsExactly(new Lease(7, 60, 42));
             assertThat(follower.store().leaseTimeToLive(7, true).keys())
                     .containsExactly(Bytes.of("k"));

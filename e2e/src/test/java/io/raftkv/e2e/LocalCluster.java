@@ -248,6 +248,23 @@ final class LocalCluster implements AutoCloseable {
         procs[i].waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Stops member {@code i} with SIGSTOP (the process freezes, its sockets stay open). */
+    void pause(int i) throws IOException, InterruptedException {
+        signal(i, "-STOP");
+    }
+
+    /** Resumes a member stopped by {@link #pause(int)} with SIGCONT. */
+    void resume(int i) throws IOException, InterruptedException {
+        signal(i, "-CONT");
+    }
+
+    private void signal(int i, String sig) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", sig, Long.toString(procs[i].pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill " + sig + " of member " + name(i) + " failed");
+        }
+    }
+
     /** Waits until every running member answers /health with a leader. */
     void awaitHealthy(Duration d) {
         await().atMost(d).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {

@@ -3,6 +3,7 @@ package io.raftkv.mvcc;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -83,6 +84,13 @@ public interface KvStore extends AutoCloseable {
 
   /** Persists the leader's remaining-TTL checkpoint of lease {@code id} (etcd lease checkpoint). */
   Lease leaseCheckpoint(long raftIndex, long id, long remainingTtlSeconds);
+
+  /**
+   * Persists several remaining-TTL checkpoints in one log entry (etcd's LeaseCheckpointRequest
+   * carries a batch). Leases that no longer exist are skipped, as etcd skips them; returns how
+   * many were recorded.
+   */
+  int leaseCheckpoints(long raftIndex, Map<Long, Long> remainingTtlSeconds);
 
   /** All leases in id order. Thread-safe. */
   List<Lease> leases();

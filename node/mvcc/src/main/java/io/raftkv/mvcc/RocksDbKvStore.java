@@ -691,6 +691,26 @@ public final class RocksDbKvStore implements KvStore {
         });
   }
 
+  @Override
+  public int leaseCheckpoints(long raftIndex, Map<Long, Long> remainingTtlSeconds) {
+    Map<Long, Long> checkpoints = Map.copyOf(remainingTtlSeconds);
+    return apply(raftIndex, Integer.class, () -> 0, b -> {
+      int recorded = 0;
+      for (Map.Entry<Long, Long> c : new TreeMap<>(checkpoints).entrySet()) {
+        Lease old = leases.get(c.getKey());
+        if (old == null) {
+          continue;
+        }
+        Lease lease = new Lease(old.id(), old.ttlSeconds(), c.getValue());
+        b.put(leaseCf, Codec.leaseKey(lease.id()),
+            Codec.leaseValue(lease.ttlSeconds(), lease.remainingTtlSeconds()));
+        b.afterCommit(() -> leases.put(lease.id(), lease));
+        recorded++;
+      }
+      return recorded;
+    });
+  }
+
   /**
    * The exactly-once frame of every mutation: runs {@code body} against a batch, then writes its
    * effects (none if it threw {@link MvccException}) with the new appliedIndex atomically.

@@ -492,6 +492,18 @@ class KvStoreTest {
     assertThat(store.leases()).containsExactly(new Lease(1, 30, 12));
   }
 
+  @Test
+  void batchedCheckpointsRecordEveryExistingLeaseInOneIndexAndSkipUnknownOnes() {
+    store.leaseGrant(++index, 1, 30);
+    store.leaseGrant(++index, 2, 40);
+    long at = ++index;
+    assertThat(store.leaseCheckpoints(at, java.util.Map.of(1L, 12L, 2L, 33L, 9L, 5L))).isEqualTo(2);
+    assertThat(store.appliedIndex()).isEqualTo(at);
+    assertThat(store.leases()).containsExactly(new Lease(1, 30, 12), new Lease(2, 40, 33));
+    assertThat(store.leaseCheckpoints(at, java.util.Map.of(1L, 1L))).isEqualTo(2);
+    assertThat(store.leases()).containsExactly(new Lease(1, 30, 12), new Lease(2, 40, 33));
+  }
+
   // ---------------------------------------------------------------- exactly once
 
   @Test

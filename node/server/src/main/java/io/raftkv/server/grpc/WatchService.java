@@ -1,5 +1,6 @@
 package io.raftkv.server.grpc;
 
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -18,6 +19,12 @@ import jakarta.inject.Inject;
  */
 @GrpcService
 public class WatchService extends WatchGrpc.WatchImplBase {
+
+    /** Binds the service with malformed request bodies refused as etcd refuses them. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return MalformedRequests.guard(super.bindService());
+    }
 
     @Inject
     NodeRuntime node;

@@ -2,11 +2,13 @@ package io.raftkv.server.node;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.raftkv.mvcc.KvStore;
+import io.raftkv.mvcc.Lease;
 import io.raftkv.mvcc.MvccOptions;
 import io.raftkv.mvcc.RevisionListener;
 import io.raftkv.mvcc.RocksDbKvStore;
 import io.raftkv.raft.ConfChange;
 import io.raftkv.server.api.EtcdCodec;
+import io.raftkv.server.api.etcd.LeaseCheckpoint;
 import io.raftkv.server.api.etcd.Member;
 import io.raftkv.server.api.internal.InternalRequest;
 import io.raftkv.server.api.internal.MemberTableChange;
@@ -19,7 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -43,6 +47,26 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     private final List<Runnable> storeReplacedHooks = new CopyOnWriteArrayList<>();
     /** Called after the member table changes (to update the transport's peer list). */
     private volatile Runnable onMembersChanged = () -> { };
+    private volatile LeaseListener leaseListener = new LeaseListener() { };
+
+    /**
+     * Told about lease entries that took effect (not about replays of entries already in the
+     * store, nor refused ones); called on the driver thread right after the store applied them.
+     * The leader's lessor follows the store through this. Must be quick and must not throw.
+     */
+    public interface LeaseListener {
+        /** Lease {@code id} was granted with {@code ttlSeconds}. */
+        default void granted(long id, long ttlSeconds) {
+        }
+
+        /** Lease {@code id} was revoked. */
+        default void revoked(long id) {
+        }
+
+        /** The store now holds {@code remainingTtlSeconds} as lease {@code id}'s checkpoint. */
+        default void checkpointed(long id, long remainingTtlSeconds) {
+        }
+    }
 
     /** Opens (or creates) the state machine in {@code dataDir}. */
     public KvStateMachine(Path dataDir, MvccOptions options, MemberTable members) throws IOException {
@@ -83,10 +107,16 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
         this.onMembersChanged = r;
     }
 
+    /** Sets the lease listener (before the driver starts). */
+    public void onLeaseApplied(LeaseListener l) {
+        this.leaseListener = l;
+    }
+
     @Override
     public Object apply(long index, byte[] data) {
         InternalRequest r = parse(data);
         KvStore s = store.get();
+        boolean fresh = index > s.appliedIndex();
         switch (r.getRequestCase()) {
             case PUT:
                 return s.put(index, EtcdCodec.toMvcc(r.getPut()));
@@ -96,10 +126,29 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
                 return s.txn(index, EtcdCodec.toMvcc(r.getTxn()));
             case COMPACTION:
                 return s.compact(index, r.getCompaction().getRevision());
-            case LEASE_GRANT:
-                return s.leaseGrant(index, r.getLeaseGrant().getID(), r.getLeaseGrant().getTTL());
-            case LEASE_REVOKE:
-                return s.leaseRevoke(index, r.getLeaseRevoke().getID());
+            case LEASE_GRANT: {
+                Lease lease = s.leaseGrant(index, r.getLeaseGrant().getID(), r.getLeaseGrant().getTTL());
+                if (fresh) {
+                    leaseListener.granted(lease.id(), lease.ttlSeconds());
+                }
+                return lease;
+            }
+            case LEASE_REVOKE: {
+                var revoked = s.leaseRevoke(index, r.getLeaseRevoke().getID());
+                leaseListener.revoked(r.getLeaseRevoke().getID());
+                return revoked;
+            }
+            case LEASE_CHECKPOINT: {
+                Map<Long, Long> checkpoints = new LinkedHashMap<>();
+                for (LeaseCheckpoint c : r.getLeaseCheckpoint().getCheckpointsList()) {
+                    checkpoints.put(c.getID(), c.getRemainingTTL());
+                }
+                int recorded = s.leaseCheckpoints(index, checkpoints);
+                if (fresh) {
+                    checkpoints.forEach(leaseListener::checkpointed);
+                }
+                return recorded;
+            }
             case MEMBER_ATTRIBUTES: {
                 members.apply(index, MemberTableChange.newBuilder().addUpserts(r.getMemberAttributes()).build());
                 s.markApplied(index);

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.raftkv.log.SegmentedWal;
+import io.raftkv.mvcc.MvccException;
 import io.raftkv.mvcc.MvccOptions;
 import io.raftkv.raft.Bootstrap;
 import io.raftkv.raft.ConfChange;
@@ -18,10 +19,15 @@ import io.raftkv.raft.EntryType;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.RaftNode;
 import io.raftkv.server.api.EtcdErrors;
+import io.raftkv.server.api.etcd.LeaseCheckpoint;
+import io.raftkv.server.api.etcd.LeaseCheckpointRequest;
+import io.raftkv.server.api.etcd.LeaseRevokeRequest;
 import io.raftkv.server.api.etcd.Member;
 import io.raftkv.server.api.etcd.ResponseHeader;
 import io.raftkv.server.api.internal.InternalRequest;
 import io.raftkv.server.api.internal.MemberTableChange;
+import io.raftkv.server.lease.Lessor;
+import io.raftkv.server.lease.LessorLoop;
 import io.raftkv.server.transport.GrpcPeerTransport;
 import io.raftkv.server.transport.PeerTransport;
 import io.raftkv.server.watch.WatchHub;
@@ -80,6 +86,9 @@ public class NodeRuntime {
     private volatile RaftDriver driver;
     private volatile Membership membership;
     private volatile long memberId;
+    private Lessor lessor;
+    private LessorLoop lessorLoop;
+    private volatile GrpcClient leaderClient;
     private final ExecutorService readPool = Executors.newFixedThreadPool(
             Math.max(4, Runtime.getRuntime().availableProcessors() * 2), r -> {
                 Thread t = new Thread(r, "raftkv-read");
@@ -94,6 +103,48 @@ public class NodeRuntime {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean removedLogged = new java.util.concurrent.atomic.AtomicBoolean();
     private Duration requestTimeout;
+
+    /** How often the leader's lessor looks for expired leases and due checkpoints. */
+    private static final long LESSOR_PERIOD_MILLIS = 100;
+
+    /** Proposes the lessor's decisions, each only while this member still leads the same term. */
+    private final class LessorProposer implements LessorLoop.Proposer {
+        private final RaftDriver d;
+
+        LessorProposer(RaftDriver d) {
+            this.d = d;
+        }
+
+        @Override
+        public void revoke(long term, long id) {
+            propose(term, InternalRequest.newBuilder()
+                    .setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id))).whenComplete((r, t) -> {
+                        Throwable cause = t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
+                        if (cause instanceof MvccException m && m.code() == MvccException.Code.LEASE_NOT_FOUND) {
+                            lessor.revoked(id); // already revoked by a request the lessor has not seen
+                        } else if (t != null) {
+                            LOG.fine("revoking expired lease " + Long.toHexString(id) + " failed, will retry: " + t);
+                        }
+                    });
+        }
+
+        @Override
+        public void checkpoint(long term, Map<Long, Long> remainingTtlSeconds) {
+            LeaseCheckpointRequest.Builder cp = LeaseCheckpointRequest.newBuilder();
+            remainingTtlSeconds.forEach((id, ttl) -> cp.addCheckpoints(
+                    LeaseCheckpoint.newBuilder().setID(id).setRemainingTTL(ttl)));
+            propose(term, InternalRequest.newBuilder().setLeaseCheckpoint(cp)).whenComplete((r, t) -> {
+                if (t != null) {
+                    LOG.fine("lease checkpoint failed, the next one supersedes it: " + t);
+                }
+            });
+        }
+
+        private CompletableFuture<Object> propose(long term, InternalRequest.Builder request) {
+            long id = d.nextRequestId();
+            return timeout(d.proposeAsLeaderOf(term, id, request.setId(id).build().toByteArray()));
+        }
+    }
 
     /** Sets the settings the next started node uses (called by main before Quarkus starts). */
     public static void configure(NodeSettings s) {
@@ -126,6 +177,25 @@ public class NodeRuntime {
                 .withProgressNotifyIntervalMillis(s.watchProgressNotifyIntervalMillis()));
         machine.watchStore(watchHub.listener(), watchHub::storeReplaced);
         watchHub.start();
+        // The extension covers the longest randomized election timeout (2 x election ticks).
+        lessor = new Lessor(System::nanoTime,
+                Lessor.Settings.forElectionTimeout(2L * s.electionTicks() * s.tickMillis()));
+        machine.onLeaseApplied(new KvStateMachine.LeaseListener() {
+            @Override
+            public void granted(long id, long ttlSeconds) {
+                lessor.granted(id, ttlSeconds);
+            }
+
+            @Override
+            public void revoked(long id) {
+                lessor.revoked(id);
+            }
+
+            @Override
+            public void checkpointed(long id, long remainingTtlSeconds) {
+                lessor.checkpointed(id, remainingTtlSeconds);
+            }
+        });
         Path idFile = member.resolve("member-id");
         long id = s.memberId();
         if (Files.exists(idFile)) {
@@ -230,6 +300,14 @@ public class NodeRuntime {
         RaftDriver d = new RaftDriver(cfg, wal, machine.store().appliedIndex(), machine,
                 msgs -> transport.send(msgs), settings.tickMillis(), settings.snapshotCount());
         machine.onMembersChanged(this::updatePeers);
+        d.onLeadership((leader, term) -> {
+            if (leader) {
+                lessor.promote(term, machine.store().leases());
+            } else {
+                lessor.demote();
+            }
+        });
+        lessorLoop = new LessorLoop(lessor, new LessorProposer(d), LESSOR_PERIOD_MILLIS);
         if (registry != null) {
             registerMetrics(d);
         }
@@ -395,9 +473,10 @@ public class NodeRuntime {
     }
 
     /**
-     * Sends {@code req} to the leader's client URL as a call of {@code method}, as etcd does when a
-     * follower receives a request only the leader can decide (MemberPromote: whether the learner
-     * has caught up). Fails with "etcdserver: no leader" when none is known.
+     * Calls unary {@code method} on the leader's client URL with {@code req}; fails with "no
+     * leader" when none is known and "not leader" when this member is the leader (a call that
+     * only the leader answers must not be forwarded to itself). The leader's gRPC status is
+     * passed through. Non-blocking; one shared HTTP/2 client.
      */
     public <Q, R> CompletableFuture<R> forwardToLeader(MethodDescriptor<Q, R> method, Q req) {
         long leader = driver().status().leader();
@@ -407,10 +486,9 @@ public class NodeRuntime {
                     ? EtcdErrors.NO_LEADER.exception() : EtcdErrors.NOT_LEADER.exception());
         }
         URI target = URI.create(m.getClientURLs(0));
-        GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setTransportOptions(
-                new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)));
         CompletableFuture<R> out = new CompletableFuture<>();
-        client.request(SocketAddress.inetSocketAddress(target.getPort(), target.getHost()), method)
+        leaderClient().request(SocketAddress.inetSocketAddress(target.getPort(), target.getHost()),
+                        method)
                 .compose(r -> r.send(req))
                 .onFailure(out::completeExceptionally)
                 .onSuccess(resp -> resp.last().onComplete(ar -> {
@@ -424,7 +502,38 @@ public class NodeRuntime {
                         out.completeExceptionally(ar.cause());
                     }
                 }));
-        return timeout(out).whenComplete((r, t) -> client.close());
+        return timeout(out);
+    }
+
+    private GrpcClient leaderClient() {
+        GrpcClient c = leaderClient;
+        if (c == null) {
+            synchronized (this) {
+                c = leaderClient;
+                if (c == null) {
+                    c = GrpcClient.client(vertx, new GrpcClientOptions()
+                            .setTransportOptions(new HttpClientOptions()
+                                    .setProtocolVersion(HttpVersion.HTTP_2)
+                                    .setHttp2ClearTextUpgrade(false)));
+                    leaderClient = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** The lessor: primary on the leader, where it decides lease expiry. */
+    public Lessor lessor() {
+        return lessor;
+    }
+
+    /**
+     * etcd's minimum lease TTL: ceil(((3 x election ticks) / 2) x tick) in seconds, so that a
+     * lease cannot expire during a leader election; smaller granted TTLs are raised to it.
+     */
+    public long minLeaseTtlSeconds() {
+        long millis = (3L * settings.electionTicks()) / 2 * settings.tickMillis();
+        return Math.max(1, (millis + 999) / 1000);
     }
 
     /** Completes with the leader once it is {@code target}, or with the last leader seen at timeout. */
@@ -451,6 +560,12 @@ public class NodeRuntime {
 
     /** Stops the node: driver, transport, store, log. */
     public synchronized void close() {
+        if (lessorLoop != null) {
+            lessorLoop.close();
+        }
+        if (leaderClient != null) {
+            leaderClient.close();
+        }
         try {
             if (driver != null) {
                 driver.close();

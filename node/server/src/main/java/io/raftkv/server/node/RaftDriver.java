@@ -96,6 +96,15 @@ public final class RaftDriver implements AutoCloseable {
         }
     }
 
+    /**
+     * Told when this member becomes leader or stops being leader; called on the driver thread,
+     * before the committed entries of the same Ready are applied. Must be quick and must not throw.
+     */
+    public interface LeadershipListener {
+        /** This member is now leader of {@code term} ({@code leader} true), or no longer leader. */
+        void leadershipChanged(boolean leader, long term);
+    }
+
     /** What other threads may read about the node, published after every loop iteration. */
     public record Status(long id, long term, long leader, Role role, long commitIndex, long appliedIndex,
                          long lastIndex, boolean learner, long leaderChanges, io.raftkv.raft.ConfState conf) {
@@ -130,6 +139,8 @@ public final class RaftDriver implements AutoCloseable {
     private long leaderChanges;
     private volatile Status status;
     private volatile Observer observer = new Observer() { };
+    private volatile LeadershipListener leadershipListener = (leader, term) -> { };
+    private boolean wasLeader;
     private volatile int pendingProposals;
     private volatile boolean running = true;
     private volatile Throwable fatal;
@@ -176,6 +187,11 @@ public final class RaftDriver implements AutoCloseable {
     /** Sets the metrics hooks (before {@link #start()}). */
     public void observe(Observer o) {
         this.observer = o;
+    }
+
+    /** Sets the leadership listener (before {@link #start()}). */
+    public void onLeadership(LeadershipListener l) {
+        this.leadershipListener = l;
     }
 
     /** Proposals from this member waiting to be applied. */
@@ -235,11 +251,30 @@ public final class RaftDriver implements AutoCloseable {
      */
     public CompletableFuture<Object> propose(long requestId, byte[] data) {
         CompletableFuture<Object> f = new CompletableFuture<>();
+        submit(() -> enqueueProposal(requestId, data, f));
+        return f;
+    }
+
+    private void enqueueProposal(long requestId, byte[] data, CompletableFuture<Object> f) {
+        pending.put(requestId, f);
+        proposalBatch.add(data);
+        proposalFutures.add(f);
+        f.whenComplete((r, t) -> submit(() -> pending.remove(requestId)));
+    }
+
+    /**
+     * Like {@link #propose}, but only while this member is still leader of {@code term}; otherwise
+     * the future fails with "not leader". For decisions only that leader may take (a lease revoke
+     * decided by its lessor), as etcd checks leadership before revoking (etcd #15247).
+     */
+    public CompletableFuture<Object> proposeAsLeaderOf(long term, long requestId, byte[] data) {
+        CompletableFuture<Object> f = new CompletableFuture<>();
         submit(() -> {
-            pending.put(requestId, f);
-            proposalBatch.add(data);
-            proposalFutures.add(f);
-            f.whenComplete((r, t) -> submit(() -> pending.remove(requestId)));
+            if (raft.role() != Role.LEADER || raft.term() != term) {
+                f.completeExceptionally(EtcdErrors.NOT_LEADER.exception());
+                return;
+            }
+            enqueueProposal(requestId, data, f);
         });
         return f;
     }
@@ -378,6 +413,11 @@ public final class RaftDriver implements AutoCloseable {
                 }
                 readsInFlight.clear();
                 lastLeader = leader;
+            }
+            boolean leading = rd.softState().role() == Role.LEADER;
+            if (leading != wasLeader) {
+                wasLeader = leading;
+                leadershipListener.leadershipChanged(leading, raft.term());
             }
         }
         // 1. persist: the snapshot payload into the state machine, then the log with one fsync

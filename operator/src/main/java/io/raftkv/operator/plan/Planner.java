@@ -130,7 +130,10 @@ public final class Planner {
         List<MemberView> failed = new ArrayList<>();
         List<String> causes = new ArrayList<>();
         for (MemberView v : voters.stream().sorted(Comparator.comparing(v -> ordinals.get(v.id()))).toList()) {
-            boolean fresh = observed.pod(ordinals.get(v.id())).map(PodView::freshDataDir).orElse(false);
+            // A member that never started is the fresh member of an earlier replacement (or a new
+            // one): its empty data dir is expected, and replacing it again would duplicate the change.
+            boolean fresh = v.started()
+                    && observed.pod(ordinals.get(v.id())).map(PodView::freshDataDir).orElse(false);
             boolean longUnhealthy = !v.healthy() && v.unhealthySince()
                     .map(t -> !t.plus(desired.unhealthyAfter()).isAfter(observed.now())).orElse(false);
             if (fresh) {

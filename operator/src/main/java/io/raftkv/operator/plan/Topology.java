@@ -17,6 +17,9 @@ public interface Topology {
     /** Advertised peer URL of ordinal {@code i}. */
     String peerUrl(int ordinal);
 
+    /** Client URL of ordinal {@code i}, where the operator reaches that member's API. */
+    String clientUrl(int ordinal);
+
     /** The ordinal whose peer URL is {@code url}, if any. */
     default OptionalInt ordinalOf(String url) {
         for (int i = 0; i < MAX_ORDINALS; i++) {

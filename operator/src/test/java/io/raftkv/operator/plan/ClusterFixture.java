@@ -25,6 +25,11 @@ final class ClusterFixture {
         public String peerUrl(int ordinal) {
             return "http://rk-" + ordinal + ".rk-peer.ns.svc:2380";
         }
+
+        @Override
+        public String clientUrl(int ordinal) {
+            return "http://rk-" + ordinal + ".rk-peer.ns.svc:2379";
+        }
     };
     static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
 

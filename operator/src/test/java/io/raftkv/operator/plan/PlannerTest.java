@@ -89,6 +89,11 @@ class PlannerTest {
                 row("a member with an empty data dir is replaced at once in one joint change", want(3),
                         healthy(3, "v1").unhealthy(1, Duration.ofSeconds(1)).pod(1, p -> new PodView(1, "v1", true, 0)),
                         new Step.ReplaceMember(id(1), 1, "rk-1", TOPOLOGY.peerUrl(1), "its data dir is empty")),
+                row("the fresh member of a replacement that has not started yet is not replaced again", want(3),
+                        healthy(3, "v1").member(1, m -> new Observed.MemberView(0x555, "rk-1", m.peerUrl(), false, false,
+                                false, 0, "", java.util.Optional.of(ClusterFixture.NOW)))
+                                .pod(1, p -> new PodView(1, "v1", true, 0)),
+                        Reason.MemberUnhealthy),
                 row("a member unhealthy beyond the policy duration is replaced", want(3),
                         healthy(3, "v1").unhealthy(2, Duration.ofMinutes(6)), Step.ReplaceMember.class),
                 row("a member unhealthy for less than the policy duration is only reported", want(3),

@@ -98,7 +98,10 @@ class MembershipDriverRealClusterTest {
         }
         assertThat(rounds).as("the leader was moved before it was restarted")
                 .anyMatch(r -> r.step() instanceof Step.MoveLeader m && m.because() == Reason.Upgrading);
+        int acked = load.ackedCount();
         assertThat(load.missing(pods.runningEndpoints().get(0))).as("acknowledged writes missing").isEmpty();
+        System.out.println("acknowledged writes checked: " + acked + "; rounds: " + rounds.size() + "; accepted changes: "
+                + accepted);
     }
 
     private static Desired desired(int replicas, String version) {

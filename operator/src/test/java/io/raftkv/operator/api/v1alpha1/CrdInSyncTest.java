@@ -11,7 +11,8 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The committed CRD under {@code crds/} is what the Java classes generate. To regenerate after
+ * The committed CRD under {@code crds/} (and its copy in {@code deploy/crd/}, which kustomize needs
+ * inside its root) is what the Java classes generate. To regenerate after
  * changing the classes: {@code mvn -o -pl operator test -Dtest=CrdInSyncTest -Draftkv.crds.write=true},
  * then review the diff.
  */
@@ -26,14 +27,17 @@ class CrdInSyncTest {
         new CRDGenerator().customResourceClasses(RaftCluster.class).forCRDVersions("v1").inOutputDir(out.toFile())
                 .generate();
         String generated = Files.readString(out.resolve(FILE));
-        Path committed = Path.of(System.getProperty("raftkv.crds.dir", "../crds")).resolve(FILE);
-        if (Boolean.getBoolean("raftkv.crds.write")) {
-            Files.createDirectories(committed.getParent());
-            Files.writeString(committed, generated);
+        for (Path dir : new Path[] {Path.of(System.getProperty("raftkv.crds.dir", "../crds")),
+                Path.of(System.getProperty("raftkv.deploy.crd.dir", "../deploy/crd"))}) {
+            Path committed = dir.resolve(FILE);
+            if (Boolean.getBoolean("raftkv.crds.write")) {
+                Files.createDirectories(committed.getParent());
+                Files.writeString(committed, generated);
+            }
+            assertThat(committed).as("run with -Draftkv.crds.write=true to regenerate " + committed).exists();
+            assertThat(Files.readString(committed)).as(committed + " is out of date; run this test with"
+                    + " -Draftkv.crds.write=true and commit the result").isEqualTo(generated);
         }
-        assertThat(committed).as("run with -Draftkv.crds.write=true to regenerate " + committed).exists();
-        assertThat(Files.readString(committed)).as(committed + " is out of date; run this test with"
-                + " -Draftkv.crds.write=true and commit the result").isEqualTo(generated);
     }
 
     @Test

@@ -70,6 +70,12 @@ public final class MembershipDriver {
         return out;
     }
 
+    private void admitAlso(Observed observed, int ordinal) {
+        Set<Integer> admitted = admitted(observed);
+        admitted.add(ordinal);
+        workloads.admit(admitted);
+    }
+
     private void execute(Step step, Observed observed) {
         List<String> endpoints = observed.members().stream().filter(Observed.MemberView::healthy)
                 .map(m -> topology.clientUrl(topology.ordinalOf(m.peerUrl()).orElseThrow())).toList();
@@ -79,6 +85,7 @@ public final class MembershipDriver {
             workloads.finishBootstrap();
         } else if (step instanceof Step.AddLearner a) {
             client.addLearner(endpoints, a.peerUrl());
+            admitAlso(observed, a.ordinal());
         } else if (step instanceof Step.PromoteLearner p) {
             client.promote(endpoints, p.id());
         } else if (step instanceof Step.MoveLeader m) {
@@ -91,7 +98,8 @@ public final class MembershipDriver {
             workloads.deleteClaim(c.ordinal());
         } else if (step instanceof Step.ReplaceMember r) {
             client.replace(endpoints, r.oldId(), r.name(), r.peerUrl());
-            // the pod restarts on an empty volume and joins as the new member (it is admitted now)
+            // admitted before the pod restarts on an empty volume, so it joins as the new member at once
+            admitAlso(observed, r.ordinal());
             workloads.resetDataDir(r.ordinal());
         } else if (step instanceof Step.ResetDataDir r) {
             workloads.resetDataDir(r.ordinal());

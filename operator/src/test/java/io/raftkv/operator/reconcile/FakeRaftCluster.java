@@ -25,6 +25,8 @@ final class FakeRaftCluster implements MemberClient {
     private final AtomicInteger nextId = new AtomicInteger(0x100);
     final List<String> changes = new ArrayList<>();
     final Map<Long, Long> applied = new ConcurrentHashMap<>();
+    /** Ordinals whose node does not answer (its process is down), whatever the pod says. */
+    final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private long leaderId;
 
     FakeRaftCluster(KubernetesClient kube, KubernetesTopology topology) {
@@ -83,7 +85,7 @@ final class FakeRaftCluster implements MemberClient {
     public synchronized NodeStatus status(String endpoint) {
         formIfBootstrapped();
         int o = ordinalOfClient(endpoint);
-        if (o < 0 || !podExists(o)) {
+        if (o < 0 || !podExists(o) || down.contains(o)) {
             throw new MemberClientException("unreachable " + endpoint);
         }
         for (int i = 0; i < members.size(); i++) {

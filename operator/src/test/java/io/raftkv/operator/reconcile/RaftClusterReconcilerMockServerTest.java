@@ -177,6 +177,53 @@ class RaftClusterReconcilerMockServerTest {
         assertThat(current().getStatus().getLeader()).isEqualTo("rk-1");
     }
 
+    @Test
+    void aPodReportingAFreshDataDirIsReplacedInOneJointChangeAndRestartedEmpty() {
+        reconcile();
+        reconcileUntilReady();
+        cluster.down.add(2);
+        client.pods().inNamespace(NS).withName("rk-2").editStatus(p -> {
+            p.getStatus().setContainerStatuses(List.of(new io.fabric8.kubernetes.api.model.ContainerStatusBuilder()
+                    .withName("raftkv").withReady(false).withNewLastState().withNewTerminated().withExitCode(3)
+                    .withMessage("FreshDataDir").endTerminated().endLastState().build()));
+            return p;
+        });
+        String claimUid = client.persistentVolumeClaims().inNamespace(NS).withName("data-rk-2").get().getMetadata().getUid();
+
+        MembershipDriver.Round r = reconcile();
+        assertThat(r.step()).isEqualTo(new Step.ReplaceMember(0x102, 2, "rk-2", topology.peerUrl(2),
+                "its data dir is empty"));
+        assertThat(client.configMaps().inNamespace(NS).withName("rk-bootstrap").get().getData().get("admitted"))
+                .as("the fresh member may start on an empty data dir").isEqualTo("rk-2");
+        assertThat(client.persistentVolumeClaims().inNamespace(NS).withName("data-rk-2").get().getMetadata().getUid())
+                .as("the claim was recreated empty").isNotEqualTo(claimUid);
+        cluster.down.clear();
+        reconcileUntilReady();
+        assertThat(cluster.changes).containsExactly("replace 102");
+        assertThat(current().getStatus().getMembers()).hasSize(5).allSatisfy(m -> assertThat(m.isHealthy()).isTrue());
+        assertThat(client.v1().events().inNamespace(NS).list().getItems()).extracting(e -> e.getReason())
+                .contains(Reason.ReplacingMember.name());
+    }
+
+    @Test
+    void withQuorumLostTheStatusSaysDegradedQuorumLostAndNothingIsChanged() {
+        reconcile();
+        reconcileUntilReady();
+        edit(rc -> rc.getSpec().setReplicas(3));
+        cluster.down.addAll(List.of(1, 2, 3));
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(reconcile().step().reason()).isEqualTo(Reason.QuorumLost);
+        }
+        RaftCluster rc = current();
+        assertThat(condition(rc, "Degraded").getStatus()).isEqualTo("True");
+        assertThat(condition(rc, "Degraded").getReason()).isEqualTo("QuorumLost");
+        assertThat(condition(rc, "Available").getStatus()).isEqualTo("False");
+        assertThat(rc.getStatus().getPhase()).isEqualTo("Degraded");
+        assertThat(cluster.changes).as("no membership change without quorum").isEmpty();
+        assertThat(client.apps().statefulSets().inNamespace(NS).withName("rk").get().getSpec().getReplicas()).isEqualTo(5);
+    }
+
     private MembershipDriver.Round reconcile() {
         MembershipDriver.Round r = reconciler.reconcileOnce(current());
         runStatefulSetController();

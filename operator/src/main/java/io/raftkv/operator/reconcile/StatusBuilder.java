@@ -86,7 +86,8 @@ public final class StatusBuilder {
                 reason.kind() == Reason.Kind.DEGRADED ? reason.name() : failure.isPresent() ? "StepFailed" : "Healthy",
                 message, now));
         s.setConditions(conditions);
-        s.setPhase(phase(reason));
+        // a leadership move serves the step that needs it (scale-down, upgrade, replacement)
+        s.setPhase(phase(step instanceof Step.MoveLeader m ? m.because() : reason));
         return s;
     }
 
@@ -95,7 +96,7 @@ public final class StatusBuilder {
             case Ready -> "Running";
             case Bootstrapping -> "Creating";
             case ScalingUp, ScalingDown, LearnerCatchingUp, ResizingStatefulSet, ReclaimingStorage -> "Scaling";
-            case Upgrading, MovingLeader, WaitingForMembers -> "Upgrading";
+            case Upgrading, WaitingForMembers -> "Upgrading";
             case ReplacingMember, ResettingDataDir -> "Replacing";
             default -> "Degraded";
         };

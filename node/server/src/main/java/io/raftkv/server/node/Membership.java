@@ -82,8 +82,13 @@ public final class Membership {
         }
         Map<Long, Member> table = machine.members().snapshot();
         ConfState cs = driver.status().conf();
+        // A member removed by this same change frees its peer URLs, so that a failed member can be
+        // replaced by a fresh one at the same address in one joint change.
+        Set<Long> removedHere = new HashSet<>();
+        changes.stream().filter(c -> c.type() == ConfChange.Type.REMOVE).forEach(c -> removedHere.add(c.id()));
         Set<String> usedUrls = new HashSet<>();
-        table.values().forEach(m -> usedUrls.addAll(m.getPeerURLsList()));
+        table.values().stream().filter(m -> !removedHere.contains(m.getID()))
+                .forEach(m -> usedUrls.addAll(m.getPeerURLsList()));
         List<ConfChange.Change> raftChanges = new ArrayList<>();
         MemberTableChange.Builder ctx = MemberTableChange.newBuilder();
         List<Member> added = new ArrayList<>();

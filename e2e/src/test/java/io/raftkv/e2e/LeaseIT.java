@@ -371,6 +371,8 @@ class LeaseIT {
                         .until(() -> client.getLeaseClient().timeToLive(id, LeaseOption.builder().withAttachedKeys().build())
                                 .get(5, TimeUnit.SECONDS), r -> r.getTTL() > 0);
                 long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - granted);
+                System.out.printf("after a whole-cluster restart, %d s after a 60 s grant: TTL %d s remaining%n",
+                        elapsed, t.getTTL());
                 assertThat(t.getGrantedTTL()).isEqualTo(ttl);
                 assertThat(t.getKeys()).containsExactly(bs("r"));
                 // The last checkpoint was taken at 10 s, so at most 50 s (+ the extension) remain.

@@ -62,6 +62,11 @@ class LeaseIT {
         throw new IllegalStateException("no follower " + nth);
     }
 
+    /** The Raft term of the member that answers a read through {@code kv}. */
+    private static long term(KV kv) throws Exception {
+        return kv.get(bs("term-probe")).get(10, TimeUnit.SECONDS).getHeader().getRaftTerm();
+    }
+
     private static boolean present(KV kv, String key) throws Exception {
         return kv.get(bs(key)).get(10, TimeUnit.SECONDS).getCount() == 1;
     }
@@ -173,16 +178,26 @@ class LeaseIT {
 
     /**
      * After the last keep-alive, the key must be readable until TTL has passed (a read that
-     * completed earlier saw it), and gone within TTL + an election timeout (+ slack).
+     * completed earlier saw it), and gone within TTL + an election timeout (+ slack). A leader
+     * elected after the keep-alives stopped resumes the lease from its last checkpoint (the full
+     * TTL for a lease shorter than the checkpoint interval, as in etcd), so when a read shows a
+     * term above {@code termAtStop} the bound also runs from when that term was first seen.
      */
     private static void assertExpiresInWindow(LocalCluster c, Lease lease, long id, KV kv, String key,
-                                              long[] keepAlives, long ttlSeconds) throws Exception {
+                                              long[] keepAlives, long termAtStop, long ttlSeconds) throws Exception {
+        long window = TimeUnit.SECONDS.toNanos(ttlSeconds) + TimeUnit.MILLISECONDS.toNanos(ELECTION_TIMEOUT_MILLIS + SLACK_MILLIS);
         long earliest = keepAlives[0] + TimeUnit.SECONDS.toNanos(ttlSeconds);
-        long latest = keepAlives[1] + TimeUnit.SECONDS.toNanos(ttlSeconds)
-                + TimeUnit.MILLISECONDS.toNanos(ELECTION_TIMEOUT_MILLIS + SLACK_MILLIS);
+        long latest = keepAlives[1] + window;
+        long term = termAtStop;
         while (true) {
-            boolean there = present(kv, key);
+            var read = kv.get(bs(key)).get(10, TimeUnit.SECONDS);
+            boolean there = read.getCount() == 1;
             long answered = System.nanoTime();
+            if (read.getHeader().getRaftTerm() > term) {
+                term = read.getHeader().getRaftTerm();
+                latest = Math.max(latest, answered + window);
+                System.out.printf("leader changed after the keep-alives stopped (term %d -> %d)%n", termAtStop, term);
+            }
             if (!there) {
                 assertThat(answered).as("gone %d ms before the TTL ran out", (earliest - answered) / 1_000_000)
                         .isGreaterThanOrEqualTo(earliest);
@@ -195,7 +210,8 @@ class LeaseIT {
                 throw new AssertionError("key " + key + " still there " + (answered - latest) / 1_000_000
                         + " ms after TTL + election timeout + slack; the leader says " + remaining
                         + " s remain; acknowledged keep-alive sent " + (answered - keepAlives[0]) / 1_000_000
-                        + " ms ago, last sent " + (answered - keepAlives[1]) / 1_000_000 + " ms ago\n" + c.logs());
+                        + " ms ago, last sent " + (answered - keepAlives[1]) / 1_000_000 + " ms ago; term " + term
+                        + " (at stop " + termAtStop + ")\n" + c.logs());
             }
             Thread.sleep(20);
         }
@@ -204,7 +220,7 @@ class LeaseIT {
     @Test
     void keepAliveThroughAFollowerKeepsTheLeaseAndTheKeyGoesWithinTtlAfterItStops() throws Exception {
         try (LocalCluster c = LocalCluster.start(LocalCluster.Kind.RAFTKV, 3)) {
-            int leader = c.leaderIndex();
+            int leader = await().atMost(Duration.ofSeconds(30)).until(c::leaderIndex, i -> i >= 0);
             int follower = follower(c, leader, 0);
             try (Client viaFollower = clientOf(c, follower)) {
                 Lease lease = viaFollower.getLeaseClient();
@@ -217,6 +233,7 @@ class LeaseIT {
                 kv.put(bs("jk"), bs("v"), PutOption.builder().withLeaseId(jid).build()).get(10, TimeUnit.SECONDS);
                 AtomicLong jetcdAcks = new AtomicLong();
                 long[] last;
+                long termAtStop;
                 try (KeepAliver k = new KeepAliver(c, id, 500, follower);
                      io.etcd.jetcd.support.CloseableClient ka = lease.keepAlive(jid, new StreamObserver<>() {
                          @Override
@@ -236,6 +253,7 @@ class LeaseIT {
                      })) {
                     assertStaysFor(kv, "lk", 3 * ttl * 1000);
                     assertThat(present(kv, "jk")).isTrue();
+                    termAtStop = term(kv);
                     last = k.stop();
                     assertThat(k.acked()).isGreaterThan(5);
                     assertThat(jetcdAcks.get()).isGreaterThan(2);
@@ -244,7 +262,7 @@ class LeaseIT {
                         .get(10, TimeUnit.SECONDS);
                 assertThat(t.getGrantedTTL()).isEqualTo(ttl);
                 assertThat(t.getKeys()).containsExactly(bs("lk"));
-                assertExpiresInWindow(c, lease, id, kv, "lk", last, ttl);
+                assertExpiresInWindow(c, lease, id, kv, "lk", last, termAtStop, ttl);
                 assertThat(lease.timeToLive(id, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL()).isEqualTo(-1);
                 await().atMost(Duration.ofSeconds(ttl + 10)).until(() -> !present(kv, "jk"));
             }
@@ -278,7 +296,7 @@ class LeaseIT {
     @Test
     void killingTheLeaderDoesNotRevokeLiveLeases() throws Exception {
         try (LocalCluster c = LocalCluster.start(LocalCluster.Kind.RAFTKV, 3)) {
-            int leader = c.leaderIndex();
+            int leader = await().atMost(Duration.ofSeconds(30)).until(c::leaderIndex, i -> i >= 0);
             int f0 = follower(c, leader, 0);
             int f1 = follower(c, leader, 1);
             try (Client client = clientOf(c, f0, f1)) {
@@ -294,8 +312,9 @@ class LeaseIT {
                     c.kill(leader);
                     assertStaysFor(kv, "live", 3 * ttl * 1000);
                     assertThat(present(kv, "idle")).as("the lease nobody kept alive expires").isFalse();
+                    long termAtStop = term(kv);
                     long[] last = k.stop();
-                    assertExpiresInWindow(c, lease, id, kv, "live", last, ttl);
+                    assertExpiresInWindow(c, lease, id, kv, "live", last, termAtStop, ttl);
                 }
             }
         }
@@ -304,7 +323,7 @@ class LeaseIT {
     @Test
     void pausingTheLeaderForTwoSecondsDoesNotRevokeLiveLeases() throws Exception {
         try (LocalCluster c = LocalCluster.start(LocalCluster.Kind.RAFTKV, 3)) {
-            int leader = c.leaderIndex();
+            int leader = await().atMost(Duration.ofSeconds(30)).until(c::leaderIndex, i -> i >= 0);
             int f0 = follower(c, leader, 0);
             int f1 = follower(c, leader, 1);
             try (Client client = clientOf(c, f0, f1);
@@ -371,11 +390,15 @@ class LeaseIT {
                         .until(() -> client.getLeaseClient().timeToLive(id, LeaseOption.builder().withAttachedKeys().build())
                                 .get(5, TimeUnit.SECONDS), r -> r.getTTL() > 0);
                 long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - granted);
+                System.out.printf("after a whole-cluster restart, %d s after a 60 s grant: TTL %d s remaining%n",
+                        elapsed, t.getTTL());
                 assertThat(t.getGrantedTTL()).isEqualTo(ttl);
                 assertThat(t.getKeys()).containsExactly(bs("r"));
-                // The last checkpoint was taken at 10 s, so at most 50 s (+ the extension) remain.
+                // At least the checkpoint taken 5 s after the grant is in the log (a leader change
+                // restarts the 5 s schedule, so the one at 10 s may be missing); time while the
+                // cluster was down does not count, but the TTL shown is never below what truly remains.
                 assertThat(t.getTTL()).as("remaining TTL after restart, %d s after the grant", elapsed)
-                        .isLessThanOrEqualTo(51).isGreaterThan(0);
+                        .isLessThanOrEqualTo(ttl - 5).isGreaterThanOrEqualTo(ttl - elapsed);
             }
         }
     }

@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  *       passed; revokes are rate limited (etcd's leaseRevokeRate) and an expired lease whose revoke
  *       did not take effect is reported again after the retry interval.</li>
  *   <li>Checkpoints: a lease with a TTL longer than the checkpoint interval has its remaining TTL
- *       (rounded up) checkpointed every interval, and promptly after a renewal when the persisted
+ *       (rounded up) checkpointed every interval when that lowers the stored value (the first one
+ *       as soon as possible after a promotion), and promptly after a renewal when the stored
  *       value is below the TTL (etcd resets the checkpoint on renew), rate limited.</li>
  * </ul>
  *
@@ -125,8 +126,11 @@ public final class Lessor {
         for (Lease l : stored) {
             long remaining = Math.min(l.remainingTtlSeconds() > 0 ? l.remainingTtlSeconds() : l.ttlSeconds(),
                     l.ttlSeconds());
+            // Checkpoint due at once: leader changes more frequent than the interval must not
+            // starve checkpoints (one is proposed as soon as the remaining TTL drops below it).
             leases.put(l.id(), new Tracked(l.id(), l.ttlSeconds(),
-                    after(after(now, seconds(remaining)), settings.extendNanos()), l.remainingTtlSeconds(), now));
+                    after(after(now, seconds(remaining)), settings.extendNanos()), l.remainingTtlSeconds(),
+                    now - settings.checkpointIntervalNanos()));
         }
         primary = true;
         this.term = term;
@@ -277,9 +281,13 @@ public final class Lessor {
             if (seconds(t.ttlSeconds) <= settings.checkpointIntervalNanos() || t.expiry <= now) {
                 continue;
             }
-            boolean periodic = now - t.lastCheckpoint >= settings.checkpointIntervalNanos();
-            boolean reset = t.renewedSinceCheckpoint && t.persistedRemainingSeconds < t.ttlSeconds;
-            if ((periodic || reset) && remainingSeconds(t, now) != t.persistedRemainingSeconds) {
+            long remaining = remainingSeconds(t, now);
+            // A periodic checkpoint only ever lowers the stored value; a renewal raises it again.
+            boolean periodic = now - t.lastCheckpoint >= settings.checkpointIntervalNanos()
+                    && remaining < t.persistedRemainingSeconds;
+            boolean reset = t.renewedSinceCheckpoint && t.persistedRemainingSeconds < t.ttlSeconds
+                    && remaining != t.persistedRemainingSeconds;
+            if (periodic || reset) {
                 due.add(t);
             }
         }

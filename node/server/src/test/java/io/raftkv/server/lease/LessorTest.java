@@ -245,4 +245,24 @@ class LessorTest {
         assertThat(lessor.remainingNanos(1).getAsLong()).isPositive();
         assertThat(lessor.remainingNanos(9).getAsLong()).isPositive();
     }
+
+    @Test
+    void aNewLeaderCheckpointsAsSoonAsTheRemainingTtlDropsInsteadOfRestartingTheSchedule() {
+        lessor.promote(5, List.of(new Lease(1, 60, 40)));
+        List<Map<Long, Long>> seen = new ArrayList<>();
+        List<Long> at = new ArrayList<>();
+        long start = now;
+        for (int i = 0; i < 70; i++) {
+            now += STEP;
+            Map<Long, Long> cp = lessor.checkpoints();
+            if (!cp.isEmpty()) {
+                seen.add(cp);
+                at.add((now - start) / MS);
+                cp.forEach(lessor::checkpointed);
+            }
+        }
+        // 40 s + 300 ms extension: rounded up it stays above the stored 40 until 1.3 s have passed
+        assertThat(seen).containsExactly(Map.of(1L, 39L), Map.of(1L, 34L));
+        assertThat(at).containsExactly(1300L, 6300L);
+    }
 }

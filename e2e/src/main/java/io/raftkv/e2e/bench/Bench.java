@@ -107,19 +107,21 @@ public final class Bench {
         out.printf(Locale.ROOT, "load %s: clients %d, conns %d over %s (%s), key %d B, value %d B, key space %d, %s%s%n",
                 opt.load().flagName(), opt.clients(), opt.conns(), targets, opt.targetLeader() ? "leader" : "all members",
                 opt.keySize(), opt.valSize(), opt.keySpace(),
-                opt.byCount() ? opt.total() + " requests" : opt.duration().toMillis() / 1000.0 + " s",
+                (opt.byCount() ? opt.total() + " requests" : opt.duration().toMillis() / 1000.0 + " s")
+                        + (opt.warmup().isZero() ? "" : " after " + opt.warmup().toMillis() / 1000.0 + " s warm-up"),
                 opt.rate() > 0 ? ", rate " + opt.rate() + "/s" : "");
         if (opt.load() == Load.WATCH) {
             return new WatchFanout(this, opt, channels, timer).run();
         }
+        if (!opt.warmup().isZero()) {
+            runPhase(0, System.nanoTime() + opt.warmup().toNanos());
+            latency.getIntervalHistogram();
+            completed.reset();
+            errors.clear();
+        }
         Progress progress = Progress.start(opt, completed::sum, timer);
         long t0 = System.nanoTime();
-        CountDownLatch done = new CountDownLatch(opt.clients());
-        AtomicLong issued = new AtomicLong();
-        for (int c = 0; c < opt.clients(); c++) {
-            new Client(channels.get(c % channels.size()), issued, t0, done).next();
-        }
-        done.await();
+        runPhase(opt.total(), t0 + opt.duration().toNanos());
         double secs = (System.nanoTime() - t0) / 1e9;
         progress.stop();
         if (unsupported != null) {
@@ -130,12 +132,23 @@ public final class Bench {
         return completed.sum() > 0 ? 0 : 1;
     }
 
+    /** Runs every client until {@code total} requests (if positive) or until {@code endNanos}. */
+    private void runPhase(long total, long endNanos) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(opt.clients());
+        AtomicLong issued = new AtomicLong();
+        long t0 = System.nanoTime();
+        for (int c = 0; c < opt.clients(); c++) {
+            new Client(channels.get(c % channels.size()), issued, t0, total, endNanos, done).next();
+        }
+        done.await();
+    }
+
     /** A closed-loop KV client (put, range, txn-put). */
     private final class Client extends ClosedLoop {
         private final KVGrpc.KVStub kv;
 
-        Client(ManagedChannel ch, AtomicLong issued, long t0, CountDownLatch done) {
-            super(opt, Bench.this, timer, issued, t0, done);
+        Client(ManagedChannel ch, AtomicLong issued, long t0, long total, long endNanos, CountDownLatch done) {
+            super(opt, Bench.this, timer, issued, t0, total, endNanos, done);
             this.kv = KVGrpc.newStub(ch);
         }
 

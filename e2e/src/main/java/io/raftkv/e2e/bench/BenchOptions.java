@@ -18,6 +18,7 @@ import java.util.Locale;
  * @param keySpace     number of distinct keys; keys are chosen uniformly at random
  * @param total        requests to issue in all, or 0 to run for {@code duration}
  * @param duration     how long to run when {@code total} is 0
+ * @param warmup       how long to run the load unmeasured first (JIT warm-up, connections)
  * @param rate         cap on requests per second over all clients, or 0 for no cap
  * @param targetLeader send every request to the leader (found via Maintenance.Status) rather
  *                     than spreading connections over all members
@@ -27,7 +28,7 @@ import java.util.Locale;
  * @param label        free text echoed in the RESULT line
  */
 public record BenchOptions(Load load, List<String> endpoints, int clients, int conns, int keySize, int valSize,
-                           int keySpace, long total, Duration duration, double rate, boolean targetLeader,
+                           int keySpace, long total, Duration duration, Duration warmup, double rate, boolean targetLeader,
                            int watchers, int watchStreams, boolean progress, String label) {
 
     /** A load the tool can run. */
@@ -82,6 +83,7 @@ public record BenchOptions(Load load, List<String> endpoints, int clients, int c
               --key-space N          distinct keys, chosen at random (default 10000)
               --total N              requests in all (default 10000 unless --duration is given)
               --duration D           run this long instead, e.g. 10s, 1m, 500ms
+              --warmup D             run the load unmeasured for D first (default 0)
               --rate R               at most R requests/s over all clients (default: no cap)
               --target-leader        send everything to the current leader
               --all-members          spread connections over all endpoints (default)
@@ -106,6 +108,7 @@ public record BenchOptions(Load load, List<String> endpoints, int clients, int c
         int keySpace = 10000;
         long total = -1;
         Duration duration = null;
+        Duration warmup = Duration.ZERO;
         double rate = 0;
         boolean targetLeader = false;
         int watchers = 1000;
@@ -126,7 +129,7 @@ public record BenchOptions(Load load, List<String> endpoints, int clients, int c
                 case "--progress" -> progress = true;
                 case "--no-progress" -> progress = false;
                 case "--endpoints", "--clients", "--conns", "--key-size", "--val-size", "--key-space", "--total",
-                        "--duration", "--rate", "--watchers", "--watch-streams", "--label" -> {
+                        "--duration", "--warmup", "--rate", "--watchers", "--watch-streams", "--label" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(a + " needs a value");
@@ -142,6 +145,7 @@ public record BenchOptions(Load load, List<String> endpoints, int clients, int c
                         case "--key-space" -> keySpace = positive(a, value);
                         case "--total" -> total = positive(a, value);
                         case "--duration" -> duration = parseDuration(value);
+                        case "--warmup" -> warmup = parseDuration(value);
                         case "--rate" -> rate = Double.parseDouble(value);
                         case "--watchers" -> watchers = positive(a, value);
                         case "--watch-streams" -> watchStreams = positive(a, value);
@@ -183,7 +187,7 @@ public record BenchOptions(Load load, List<String> endpoints, int clients, int c
         }
         boolean bar = progress != null ? progress : System.console() != null;
         return new BenchOptions(load, endpoints, clients, conns, keySize, valSize, keySpace, total,
-                duration == null ? Duration.ZERO : duration, rate, targetLeader, watchers, watchStreams, bar, label);
+                duration == null ? Duration.ZERO : duration, warmup, rate, targetLeader, watchers, watchStreams, bar, label);
     }
 
     private static List<String> splitList(String v) {

@@ -17,18 +17,23 @@ abstract class ClosedLoop {
     private final ScheduledExecutorService timer;
     private final AtomicLong issued;
     private final long t0;
+    private final long total;
     private final long endNanos;
     private final CountDownLatch done;
 
-    /** A client sharing {@code issued} (the run's request counter) and {@code done} with the others. */
+    /**
+     * A client sharing {@code issued} (the phase's request counter) and {@code done} with the
+     * others; the phase ends after {@code total} requests, or at {@code endNanos} when total is 0.
+     */
     ClosedLoop(BenchOptions opt, Bench bench, ScheduledExecutorService timer, AtomicLong issued, long t0,
-               CountDownLatch done) {
+               long total, long endNanos, CountDownLatch done) {
         this.opt = opt;
         this.bench = bench;
         this.timer = timer;
         this.issued = issued;
         this.t0 = t0;
-        this.endNanos = t0 + opt.duration().toNanos();
+        this.total = total;
+        this.endNanos = endNanos;
         this.done = done;
     }
 
@@ -36,7 +41,7 @@ abstract class ClosedLoop {
     final void next() {
         long n = issued.incrementAndGet();
         long now = System.nanoTime();
-        if (bench.unsupported != null || (opt.byCount() ? n > opt.total() : now >= endNanos)) {
+        if (bench.unsupported != null || (total > 0 ? n > total : now >= endNanos)) {
             done.countDown();
             return;
         }

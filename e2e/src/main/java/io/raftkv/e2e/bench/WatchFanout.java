@@ -77,14 +77,21 @@ final class WatchFanout {
                 return 1;
             }
         }
+        if (!opt.warmup().isZero()) {
+            runWriters(0, System.nanoTime() + opt.warmup().toNanos());
+            long warmExpected = puts.sum() * opt.watchers();
+            long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_TIMEOUT_SECONDS);
+            while (events.sum() < warmExpected && System.nanoTime() < settle) {
+                Thread.sleep(20);
+            }
+            latency.getIntervalHistogram();
+            puts.reset();
+            events.reset();
+            bench.errors.clear();
+        }
         Progress progress = Progress.start(opt, puts::sum, timer);
         long t0 = System.nanoTime();
-        AtomicLong issued = new AtomicLong();
-        CountDownLatch writersDone = new CountDownLatch(opt.clients());
-        for (int c = 0; c < opt.clients(); c++) {
-            new Writer(KVGrpc.newStub(channels.get(c % channels.size())), issued, t0, writersDone).next();
-        }
-        writersDone.await();
+        runWriters(opt.total(), t0 + opt.duration().toNanos());
         long expected = puts.sum() * opt.watchers();
         long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_TIMEOUT_SECONDS);
         while (events.sum() < expected && System.nanoTime() < drainDeadline) {
@@ -103,6 +110,17 @@ final class WatchFanout {
             }
         }
         return got > 0 ? 0 : 1;
+    }
+
+    /** Runs the writers until {@code total} puts (if positive) or until {@code endNanos}. */
+    private void runWriters(long total, long endNanos) throws InterruptedException {
+        AtomicLong issued = new AtomicLong();
+        CountDownLatch writersDone = new CountDownLatch(opt.clients());
+        long t0 = System.nanoTime();
+        for (int c = 0; c < opt.clients(); c++) {
+            new Writer(KVGrpc.newStub(channels.get(c % channels.size())), issued, t0, total, endNanos, writersDone).next();
+        }
+        writersDone.await();
     }
 
     /** Receives one stream's responses: counts creations and timestamps events. */
@@ -141,8 +159,8 @@ final class WatchFanout {
     private final class Writer extends ClosedLoop {
         private final KVGrpc.KVStub kv;
 
-        Writer(KVGrpc.KVStub kv, AtomicLong issued, long t0, CountDownLatch done) {
-            super(opt, bench, timer, issued, t0, done);
+        Writer(KVGrpc.KVStub kv, AtomicLong issued, long t0, long total, long endNanos, CountDownLatch done) {
+            super(opt, bench, timer, issued, t0, total, endNanos, done);
             this.kv = kv;
         }
 

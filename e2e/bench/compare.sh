@@ -4,12 +4,15 @@
 # side-by-side table with ratios plus resident memory (RSS) per member. Every process it starts
 # is stopped and every data dir removed when it ends, also on failure or Ctrl-C.
 #
-# Usage: e2e/bench/compare.sh [--quick] [--only raftkv|etcd] [--out FILE]
-#   --quick   shorter loads (smoke test of the script itself; the numbers are noisy)
-#   --only S  run one system only (its column alone)
-#   --out F   also write the table (markdown) to F
+# Usage: e2e/bench/compare.sh [--quick] [--only raftkv|etcd] [--interleave] [--out FILE]
+#   --quick       shorter loads (smoke test of the script itself; the numbers are noisy)
+#   --only S      run one system only (its column alone)
+#   --interleave  run both clusters at once (idle one beside the measured one) and alternate
+#                 the systems load by load, so that both see the same background load on a
+#                 shared machine; the default runs one cluster after the other
+#   --out F       also write the table (markdown) to F
 # Environment: NODES (5), HEARTBEAT_MS (100), ELECTION_MS (1000), SNAPSHOT_COUNT (100000),
-#   PORT_BASE (24790), DURATION (10s per load), RAFTKV_JAVA_OPTS (JVM options for raftkv members;
+#   PORT_BASE (24790), DURATION (10s per load), WARMUP (3s unmeasured before each load), RAFTKV_JAVA_OPTS (JVM options for raftkv members;
 #   default: bin/raftkv's), WATCH_RATE (puts/s fed to the watchers, 50).
 set -euo pipefail
 
@@ -22,17 +25,20 @@ ELECTION_MS="${ELECTION_MS:-1000}"
 SNAPSHOT_COUNT="${SNAPSHOT_COUNT:-100000}"
 PORT_BASE="${PORT_BASE:-24790}"
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-3s}"
 WATCH_RATE="${WATCH_RATE:-50}"
 LOAD_TIMEOUT_S=180
 systems=(raftkv etcd)
 out_file=""
+interleave=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --quick) DURATION=3s; shift ;;
+    --quick) DURATION=3s; WARMUP=1s; shift ;;
     --only) systems=("$2"); shift 2 ;;
     --out) out_file="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$self"; exit 0 ;;
+    --interleave) interleave=1; shift ;;
+    -h|--help) sed -n '2,17p' "$self"; exit 0 ;;
     *) echo "compare.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +51,7 @@ WORK="$(mktemp -d /tmp/raftkv-compare.XXXXXX)"
 RESULTS="$WORK/results"
 : >"$RESULTS"
 pids=()
+declare -A member_pids
 
 stop_cluster() {
   local pid
@@ -57,6 +64,7 @@ stop_cluster() {
   done
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   pids=()
+  member_pids=()
 }
 
 cleanup() {
@@ -66,20 +74,28 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-endpoints() {
-  local i eps=""
-  for ((i = 0; i < NODES; i++)); do eps+="${eps:+,}http://127.0.0.1:$((PORT_BASE + 3 * i))"; done
+port_base() { # $1 = raftkv|etcd; the two clusters never share ports
+  if [[ "$1" == raftkv ]]; then echo "$PORT_BASE"; else echo $((PORT_BASE + 100)); fi
+}
+
+endpoints() { # $1 = raftkv|etcd
+  local i eps="" base
+  base="$(port_base "$1")"
+  for ((i = 0; i < NODES; i++)); do eps+="${eps:+,}http://127.0.0.1:$((base + 3 * i))"; done
   echo "$eps"
 }
 
 start_cluster() { # $1 = raftkv|etcd
-  local sys="$1" i initial=""
+  local sys="$1" i initial="" base
+  base="$(port_base "$sys")"
+  echo "=== $sys: starting $NODES members (heartbeat ${HEARTBEAT_MS} ms, election ${ELECTION_MS} ms)"
   for ((i = 0; i < NODES; i++)); do
-    initial+="${initial:+,}m$i=http://127.0.0.1:$((PORT_BASE + 3 * i + 1))"
+    initial+="${initial:+,}m$i=http://127.0.0.1:$((base + 3 * i + 1))"
   done
+  member_pids[$sys]=""
   for ((i = 0; i < NODES; i++)); do
-    local c="http://127.0.0.1:$((PORT_BASE + 3 * i))" p="http://127.0.0.1:$((PORT_BASE + 3 * i + 1))"
-    local m="http://127.0.0.1:$((PORT_BASE + 3 * i + 2))"
+    local c="http://127.0.0.1:$((base + 3 * i))" p="http://127.0.0.1:$((base + 3 * i + 1))"
+    local m="http://127.0.0.1:$((base + 3 * i + 2))"
     local args=(--name "m$i" --data-dir "$WORK/$sys/m$i" --listen-client-urls "$c" --advertise-client-urls "$c"
       --listen-peer-urls "$p" --initial-advertise-peer-urls "$p" --listen-metrics-urls "$m"
       --initial-cluster "$initial" --initial-cluster-token "compare-$sys" --initial-cluster-state new
@@ -95,9 +111,10 @@ start_cluster() { # $1 = raftkv|etcd
       etcd "${args[@]}" >"$WORK/$sys/m$i.log" 2>&1 &
     fi
     pids+=("$!")
+    member_pids[$sys]+="$! "
   done
   local deadline=$((SECONDS + 90))
-  until ETCDCTL_API=3 etcdctl --endpoints="$(endpoints)" --command-timeout=3s endpoint health >/dev/null 2>&1; do
+  until ETCDCTL_API=3 etcdctl --endpoints="$(endpoints "$sys")" --command-timeout=3s endpoint health >/dev/null 2>&1; do
     if (( SECONDS > deadline )); then
       echo "compare.sh: $sys cluster not healthy after 90 s; logs:" >&2
       tail -n 20 "$WORK/$sys"/m*.log >&2
@@ -107,9 +124,9 @@ start_cluster() { # $1 = raftkv|etcd
   done
 }
 
-rss_mb() { # RSS of every member, MB, space-separated
+rss_mb() { # $1 = raftkv|etcd; RSS of every member, MB, space-separated
   local pid r=""
-  for pid in "${pids[@]}"; do r+="$(( $(ps -o rss= -p "$pid") / 1024 )) "; done
+  for pid in ${member_pids[$1]}; do r+="$(( $(ps -o rss= -p "$pid") / 1024 )) "; done
   echo "${r% }"
 }
 
@@ -120,7 +137,7 @@ load() { # $1 system, $2 row name, rest: bench args
   la="$(cut -d' ' -f1 /proc/loadavg)"
   echo "== $sys: $row (load average $la)"
   local rc=0 log="$WORK/bench-$sys-$row.out"
-  timeout "$LOAD_TIMEOUT_S" "$BENCH" "$@" --endpoints "$(endpoints)" --no-progress --label "$row" >"$log" 2>&1 || rc=$?
+  timeout "$LOAD_TIMEOUT_S" "$BENCH" "$@" --warmup "$WARMUP" --endpoints "$(endpoints "$sys")" --no-progress --label "$row" >"$log" 2>&1 || rc=$?
   grep -v '^RESULT' "$log" | sed 's/^/   /'
   if (( rc == 3 )); then
     echo "$sys $row unsupported" >>"$RESULTS"
@@ -131,22 +148,45 @@ load() { # $1 system, $2 row name, rest: bench args
   fi
 }
 
-for sys in "${systems[@]}"; do
-  echo "=== $sys: starting $NODES members (heartbeat ${HEARTBEAT_MS} ms, election ${ELECTION_MS} ms)"
-  start_cluster "$sys"
+prepare() { # $1 = system: idle RSS, then fill the key space the range loads read and warm up
+  local sys="$1"
+  echo "$sys rss-idle $(rss_mb "$sys")" >>"$RESULTS"
+  "$BENCH" put --endpoints "$(endpoints "$sys")" --clients 50 --conns 10 --duration 5s --val-size 256 \
+    --key-space 10000 --no-progress >/dev/null 2>&1 || true
+}
+
+run_loads() { # the systems to measure, each load run on every one of them in turn
+  local sys
+  for sys in "$@"; do load "$sys" put-1c put --clients 1 --conns 1 --duration "$DURATION" --val-size 256; done
+  for sys in "$@"; do load "$sys" put-100c put --clients 100 --conns 10 --duration "$DURATION" --val-size 256; done
+  for sys in "$@"; do load "$sys" txn-put-100c txn-put --clients 100 --conns 10 --duration "$DURATION" --val-size 256; done
+  for sys in "$@"; do load "$sys" range-lin-100c range --clients 100 --conns 10 --duration "$DURATION"; done
+  for sys in "$@"; do load "$sys" range-ser-100c range-serializable --clients 100 --conns 10 --duration "$DURATION"; done
+  for sys in "$@"; do
+    load "$sys" watch-1000w watch --watchers 1000 --watch-streams 10 --clients 1 --conns 10 --rate "$WATCH_RATE" \
+      --duration "$DURATION"
+  done
+}
+
+if (( interleave )); then
+  for sys in "${systems[@]}"; do start_cluster "$sys"; done
   sleep 5
-  echo "$sys rss-idle $(rss_mb)" >>"$RESULTS"
-  "$BENCH" put --endpoints "$(endpoints)" --clients 50 --conns 10 --duration 5s --val-size 256 --no-progress >/dev/null 2>&1 || true
-  load "$sys" put-1c put --clients 1 --conns 1 --duration "$DURATION" --val-size 256
-  load "$sys" put-100c put --clients 100 --conns 10 --duration "$DURATION" --val-size 256
-  load "$sys" txn-put-100c txn-put --clients 100 --conns 10 --duration "$DURATION" --val-size 256
-  load "$sys" range-lin-100c range --clients 100 --conns 10 --duration "$DURATION"
-  load "$sys" range-ser-100c range-serializable --clients 100 --conns 10 --duration "$DURATION"
-  load "$sys" watch-1000w watch --watchers 1000 --watch-streams 10 --clients 1 --conns 10 --rate "$WATCH_RATE" --duration "$DURATION"
+  for sys in "${systems[@]}"; do prepare "$sys"; done
+  run_loads "${systems[@]}"
   sleep 5
-  echo "$sys rss-after $(rss_mb)" >>"$RESULTS"
+  for sys in "${systems[@]}"; do echo "$sys rss-after $(rss_mb "$sys")" >>"$RESULTS"; done
   stop_cluster
-done
+else
+  for sys in "${systems[@]}"; do
+    start_cluster "$sys"
+    sleep 5
+    prepare "$sys"
+    run_loads "$sys"
+    sleep 5
+    echo "$sys rss-after $(rss_mb "$sys")" >>"$RESULTS"
+    stop_cluster
+  done
+fi
 
 table="$(awk '
   function field(line, k,   n, i, a, kv) {
@@ -187,6 +227,9 @@ table="$(awk '
   }' "$RESULTS")"
 
 echo
+mode="one cluster after the other"
+(( interleave )) && mode="both clusters up, systems alternating load by load"
+echo "Loads ran ${DURATION} each after ${WARMUP} unmeasured warm-up; clients spread over all members; $mode."
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio = raftkv / etcd (ops/s: higher is better for raftkv; p99: lower is better for raftkv)"
 echo "$table"

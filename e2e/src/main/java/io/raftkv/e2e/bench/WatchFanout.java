@@ -44,6 +44,7 @@ final class WatchFanout {
     private final CountDownLatch created;
     private final List<StreamObserver<WatchRequest>> streams = new ArrayList<>();
     private final ByteString key;
+    private volatile boolean finished;
 
     WatchFanout(Bench bench, BenchOptions opt, List<ManagedChannel> channels, ScheduledExecutorService timer) {
         this.bench = bench;
@@ -103,6 +104,7 @@ final class WatchFanout {
         String extra = String.format(Locale.ROOT, "watch: %d watchers on %d streams, %d puts (%.1f /s), %d of %d events"
                         + " delivered%s", opt.watchers(), streams.size(), puts.sum(), puts.sum() / secs, got, expected,
                 got < expected ? " (" + (expected - got) + " MISSING)" : "");
+        finished = true;
         bench.report("watch events", got, secs, latency.getIntervalHistogram(), extra);
         for (StreamObserver<WatchRequest> s : streams) {
             synchronized (s) {
@@ -145,7 +147,7 @@ final class WatchFanout {
         public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
             bench.failed(t);
-            if (s.getCode() != Status.Code.UNIMPLEMENTED && s.getCode() != Status.Code.CANCELLED) {
+            if (!finished && s.getCode() != Status.Code.UNIMPLEMENTED && s.getCode() != Status.Code.CANCELLED) {
                 System.err.println("raftkv-bench: watch stream failed: " + s);
             }
         }

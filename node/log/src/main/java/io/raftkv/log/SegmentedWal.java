@@ -345,11 +345,17 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         if (first) {
             st.resetTo(h.hardState(), h.snapshot(), h.compactIndex(), h.compactTerm(), h.lastIndex());
         } else if (h.lastIndex() != st.lastIndex() || h.compactIndex() < st.compactIndex
-                || !h.hardState().equals(st.hardState)) {
-            // A header may already include compaction that the batch after it records.
+                || h.hardState().term() != st.hardState.term() || h.hardState().vote() != st.hardState.vote()
+                || h.hardState().commit() < st.hardState.commit()) {
+            // A header may already include compaction that the batch after it records, and a
+            // commit index newer than the last written record (commit-only changes are not
+            // written on their own, see persist's mustSync).
             throw new LogCorruptionException(s.path(), 0, "segment header (last index " + h.lastIndex()
-                    + ", compact index " + h.compactIndex() + ") disagrees with the previous segments (last index "
-                    + st.lastIndex() + ", compact index " + st.compactIndex + ")");
+                    + ", compact index " + h.compactIndex() + ", " + h.hardState() + ") disagrees with the previous"
+                    + " segments (last index " + st.lastIndex() + ", compact index " + st.compactIndex + ", "
+                    + st.hardState + ")");
+        } else {
+            st.hardState = h.hardState();
         }
         List<SegmentScanner.Record> recs = s.result().records();
         for (int i = 1; i < recs.size(); i++) {
@@ -435,7 +441,33 @@ public final class SegmentedWal implements Storage, AutoCloseable {
      * @throws IOException              on an I/O error; the log then refuses further writes
      */
     public void persist(HardState hardState, List<Entry> entries, Snapshot snapshot) throws IOException {
+        persist(hardState, entries, snapshot, true);
+    }
+
+    /**
+     * Like {@link #persist(HardState, List, Snapshot)}, but when {@code mustSync} is false and
+     * there is nothing else to write (no entries, no snapshot, no pending compaction or local
+     * snapshot), a hard state that only moved the commit index is kept in memory instead of
+     * written and fsynced; the next record or segment header that is written carries it. This is
+     * Raft's MustSync rule (etcd: raft.MustSync): the commit index is not part of the state that
+     * must survive a crash, because a restarted member learns it again from the leader, and the
+     * state machine applies each index at most once. Without it every commit costs every member a
+     * second fsync.
+     *
+     * @param mustSync the Ready's {@code mustSync}: false only when just the commit index changed
+     */
+    public void persist(HardState hardState, List<Entry> entries, Snapshot snapshot, boolean mustSync)
+            throws IOException {
         checkWritable();
+        if (!mustSync && pending.isEmpty() && (entries == null || entries.isEmpty()) && snapshot == null) {
+            if (hardState != null) {
+                if (hardState.term() != state.hardState.term() || hardState.vote() != state.hardState.vote()) {
+                    throw new IllegalArgumentException("a term or vote change must be synced: " + hardState);
+                }
+                state.hardState = hardState;
+            }
+            return;
+        }
         List<Entry> ents = entries == null ? List.of() : entries;
         for (int k = 1; k < ents.size(); k++) {
             if (ents.get(k).index() != ents.get(0).index() + k) {

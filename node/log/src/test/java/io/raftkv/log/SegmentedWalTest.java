@@ -53,6 +53,48 @@ class SegmentedWalTest {
     }
 
     @Test
+    void commitOnlyHardStateIsNotSyncedAndARestartFallsBackToTheLastWrittenCommit() throws IOException {
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            wal.persist(new HardState(2, 1, 5), TestEntries.range(1, 10, 2), null, true);
+            long before = wal.syncCount();
+            wal.persist(new HardState(2, 1, 9), List.of(), null, false);
+            assertThat(wal.syncCount()).isEqualTo(before);
+            assertThat(wal.initialState().hardState().commit()).isEqualTo(9);
+        }
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            assertThat(wal.initialState().hardState()).isEqualTo(new HardState(2, 1, 5));
+            assertThat(wal.lastIndex()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void unsyncedTermOrVoteChangeIsRefused() throws IOException {
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            wal.persist(new HardState(2, 1, 0), List.of(), null, true);
+            assertThatThrownBy(() -> wal.persist(new HardState(3, 1, 0), List.of(), null, false))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void segmentHeaderCarryingANewerCommitThanTheWrittenRecordsIsAccepted() throws IOException {
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            long commit = 0;
+            for (long i = 1; i <= 600; i += 10) {
+                wal.persist(new HardState(3, 2, commit), TestEntries.range(i, i + 9, 3), null, true);
+                commit = i + 9;
+                wal.persist(new HardState(3, 2, commit), List.of(), null, false);
+            }
+            assertThat(segmentCount()).isGreaterThan(2);
+        }
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            assertThat(wal.lastIndex()).isEqualTo(600);
+            assertThat(wal.initialState().hardState().commit()).isBetween(1L, 600L);
+            assertThat(wal.entries(1, 601, Long.MAX_VALUE)).isEqualTo(TestEntries.range(1, 600, 3));
+        }
+    }
+
+    @Test
     void everyPersistIsExactlyOneFsyncEvenWhenStartingASegment() throws IOException {
         try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
             long index = 1;

@@ -34,7 +34,9 @@ import java.util.logging.Logger;
 /**
  * The one driver thread of a node: turns wall time into ticks and runs the Ready contract
  * (persist with one fsync, send, apply, advance) between the Raft core, the write-ahead log, the
- * state machine and the peer transport.
+ * state machine and the peer transport. Two refinements, both from the Raft thesis and etcd: a
+ * Ready whose only durable change is the commit index is not fsynced (Ready.mustSync), and a
+ * leader sends its appends before its own fsync (thesis §10.2.1).
  *
  * <p>Threads: every method that touches the {@link RaftNode} runs on the driver thread. Other
  * threads (gRPC handlers, the transport) only enqueue work with {@link #submit} or the
@@ -134,6 +136,8 @@ public final class RaftDriver implements AutoCloseable {
     }
     private long readSeq;
     private long applied;
+    private long durableTerm;
+    private long durableVote;
     private long lastSnapshotIndex;
     private long lastLeader = RaftNode.NONE;
     private long leaderChanges;
@@ -174,6 +178,8 @@ public final class RaftDriver implements AutoCloseable {
         this.raft = new RaftNode(config, wal, Math.max(safeApplied, 0));
         this.applied = raft.appliedIndex();
         this.lastSnapshotIndex = wal.snapshot().metadata().index();
+        this.durableTerm = wal.initialState().hardState().term();
+        this.durableVote = wal.initialState().hardState().vote();
         this.thread = new Thread(this::loop, "raft-driver-" + Long.toHexString(id));
         this.thread.setDaemon(true);
         publishStatus();
@@ -420,41 +426,52 @@ public final class RaftDriver implements AutoCloseable {
                 leadershipListener.leadershipChanged(leading, raft.term());
             }
         }
-        // 1. persist: the snapshot payload into the state machine, then the log with one fsync
+        // 1. persist: the snapshot payload into the state machine, then the log with one fsync.
+        //    A leader's appends and heartbeats go out first, in parallel with its own fsync
+        //    (thesis §10.2.1): the leader counts its own copy only when it computes the commit
+        //    index on a later iteration, after this persist has returned, and its term and vote
+        //    are already durable. Everything else waits for the fsync (a follower's acks and
+        //    votes must describe durable state).
         Snapshot snap = rd.snapshot();
         Snapshot logSnap = null;
         if (snap != null) {
             machine.installSnapshot(snap.metadata().index(), snap.data());
             logSnap = new Snapshot(snap.metadata(), machine.localSnapshotData());
         }
+        List<Message> out = withSnapshotPayloads(rd.messages());
+        List<Message> afterPersist = out;
+        if (!out.isEmpty() && leaderMaySendBeforePersist(rd)) {
+            List<Message> early = new ArrayList<>(out.size());
+            afterPersist = new ArrayList<>();
+            for (Message m : out) {
+                if (m instanceof Message.AppendEntries || m instanceof Message.Heartbeat) {
+                    early.add(m);
+                } else {
+                    afterPersist.add(m);
+                }
+            }
+            if (!early.isEmpty()) {
+                sender.accept(early);
+            }
+        }
         try {
             if (rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null) {
                 long t0 = System.nanoTime();
-                wal.persist(rd.hardState(), rd.entries(), logSnap);
-                observer.walSynced(System.nanoTime() - t0);
+                wal.persist(rd.hardState(), rd.entries(), logSnap, rd.mustSync() || logSnap != null);
+                if (rd.mustSync() || !rd.entries().isEmpty() || logSnap != null) {
+                    observer.walSynced(System.nanoTime() - t0);
+                }
+                if (rd.hardState() != null) {
+                    durableTerm = rd.hardState().term();
+                    durableVote = rd.hardState().vote();
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("write-ahead log failed", e);
         }
         // 2. send; a snapshot for a follower carries the state machine, not just the log's data
-        if (!rd.messages().isEmpty()) {
-            List<Message> out = rd.messages();
-            if (out.stream().anyMatch(m -> m instanceof Message.InstallSnapshot)) {
-                List<Message> rewritten = new ArrayList<>(out.size());
-                byte[] payload = null;
-                for (Message m : out) {
-                    if (m instanceof Message.InstallSnapshot s) {
-                        if (payload == null) {
-                            payload = machine.snapshotPayload();
-                        }
-                        m = new Message.InstallSnapshot(s.from(), s.to(), s.term(),
-                                new Snapshot(s.snapshot().metadata(), payload));
-                    }
-                    rewritten.add(m);
-                }
-                out = rewritten;
-            }
-            sender.accept(out);
+        if (!afterPersist.isEmpty()) {
+            sender.accept(afterPersist);
         }
         // 3. apply
         if (snap != null) {
@@ -476,6 +493,38 @@ public final class RaftDriver implements AutoCloseable {
         raft.advance(rd);
         releaseReads();
         maybeSnapshot();
+    }
+
+    /**
+     * True when this Ready's appends may leave before its fsync: this member leads and the Ready
+     * changes neither term nor vote (a leader's term and vote are durable before it campaigns).
+     */
+    private boolean leaderMaySendBeforePersist(Ready rd) {
+        if (raft.role() != Role.LEADER) {
+            return false;
+        }
+        return rd.hardState() == null
+                || (rd.hardState().term() == durableTerm && rd.hardState().vote() == durableVote);
+    }
+
+    /** The messages with every InstallSnapshot carrying the state machine's snapshot payload. */
+    private List<Message> withSnapshotPayloads(List<Message> out) {
+        if (out.stream().noneMatch(m -> m instanceof Message.InstallSnapshot)) {
+            return out;
+        }
+        List<Message> rewritten = new ArrayList<>(out.size());
+        byte[] payload = null;
+        for (Message m : out) {
+            if (m instanceof Message.InstallSnapshot s) {
+                if (payload == null) {
+                    payload = machine.snapshotPayload();
+                }
+                m = new Message.InstallSnapshot(s.from(), s.to(), s.term(),
+                        new Snapshot(s.snapshot().metadata(), payload));
+            }
+            rewritten.add(m);
+        }
+        return rewritten;
     }
 
     private void releaseReads() {

@@ -51,7 +51,7 @@ import java.util.logging.Logger;
  * control responses and, when the queue was empty, one oversized batch). A watcher whose events do
  * not fit is moved to the unsynced group instead of growing the queue; unsynced watchers read from
  * the store only while their stream's queue is less than half full. The hand-off queue from the
- * apply thread holds at most {@link Options#maxQueuedRevisions()} revisions.
+ * apply thread holds at most {@link Options#maxQueuedRevisions()} revisions and 64 MiB of events.
  */
 public final class WatchHub implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WatchHub.class.getName());
@@ -60,6 +60,10 @@ public final class WatchHub implements AutoCloseable {
     static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
     /** etcd: mvcc.ErrEmptyWatcherRange. */
     static final String EMPTY_RANGE = "mvcc: watcher range is empty";
+    /** Bytes of events the hand-off queue may hold, whatever the revision count bound. */
+    static final long MAX_QUEUED_BYTES = 64L << 20;
+    /** Per-event overhead counted against {@link #MAX_QUEUED_BYTES}. */
+    private static final int EVENT_OVERHEAD_BYTES = 64;
     /** etcd: the watch id of a response to a WatchProgressRequest (clientv3.InvalidWatchID). */
     public static final long PROGRESS_WATCH_ID = -1;
 
@@ -114,7 +118,7 @@ public final class WatchHub implements AutoCloseable {
         void send(WatchResponse response);
     }
 
-    private record Revision(long revision, List<Event> events) {
+    private record Revision(long revision, List<Event> events, long bytes) {
     }
 
     private final Supplier<KvStore> store;
@@ -125,6 +129,7 @@ public final class WatchHub implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Revision> revisions = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedRevisions = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong latestRevision;
     private volatile Thread thread;
     private volatile boolean closed;
@@ -157,9 +162,15 @@ public final class WatchHub implements AutoCloseable {
 
     private void onRevision(long revision, List<Event> events) {
         latestRevision.accumulateAndGet(revision, Math::max);
-        if (queuedRevisions.get() < options.maxQueuedRevisions()) {
+        long bytes = 0;
+        for (Event e : events) {
+            bytes += EVENT_OVERHEAD_BYTES + e.kv().key().size() + e.kv().value().size()
+                    + e.prevKv().map(p -> p.key().size() + p.value().size()).orElse(0);
+        }
+        if (queuedRevisions.get() < options.maxQueuedRevisions() && queuedBytes.get() + bytes <= MAX_QUEUED_BYTES) {
             queuedRevisions.incrementAndGet();
-            revisions.add(new Revision(revision, events));
+            queuedBytes.addAndGet(bytes);
+            revisions.add(new Revision(revision, events, bytes));
         }
         wake();
     }
@@ -313,6 +324,7 @@ public final class WatchHub implements AutoCloseable {
     private Revision takeHead() {
         Revision r = revisions.poll();
         queuedRevisions.decrementAndGet();
+        queuedBytes.addAndGet(-r.bytes());
         return r;
     }
 

@@ -133,6 +133,9 @@ public final class WatchHub implements AutoCloseable {
     private final AtomicLong latestRevision;
     private volatile Thread thread;
     private volatile boolean closed;
+    /** Watchers and unsynced watchers after the last round, for metrics. */
+    private volatile int watcherGauge;
+    private volatile int slowWatcherGauge;
 
     // Hub thread only.
     private long hubRevision;
@@ -140,6 +143,8 @@ public final class WatchHub implements AutoCloseable {
     private final Set<Watcher> unsynced = new LinkedHashSet<>();
     private final Set<Stream> streams = new LinkedHashSet<>();
     private long nextProgressTickNanos;
+    /** The header built last, reused for the other watchers of the same round and revision. */
+    private ResponseHeader cachedHeader;
 
     /**
      * Creates a hub over the live store (fetched anew for every read, since a snapshot may replace
@@ -253,6 +258,7 @@ public final class WatchHub implements AutoCloseable {
     public void drain() {
         boolean progressed;
         do {
+            cachedHeader = null;
             progressed = runCommands();
             progressed |= dispatchRevisions();
             progressed |= catchUp();
@@ -261,6 +267,21 @@ public final class WatchHub implements AutoCloseable {
             }
             answerProgressRequests();
         } while (progressed);
+        slowWatcherGauge = unsynced.size();
+        watcherGauge = unsynced.size() + syncedCount();
+    }
+
+    /** Watchers after the last round (etcd_debugging_mvcc_watcher_total). Thread-safe. */
+    public int watchers() {
+        return watcherGauge;
+    }
+
+    /**
+     * Unsynced watchers after the last round: behind, served from the store
+     * (etcd_debugging_mvcc_slow_watcher_total). Thread-safe.
+     */
+    public int slowWatchers() {
+        return slowWatcherGauge;
     }
 
     /**
@@ -269,16 +290,30 @@ public final class WatchHub implements AutoCloseable {
      * thread only.
      */
     public void progressTick() {
+        cachedHeader = null;
         for (Stream s : streams) {
             for (Watcher w : s.watchers.values()) {
                 if (w.progressNotify && !w.sentSinceTick && w.synced && s.hasRoom()) {
-                    s.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision))
+                    s.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision))
                             .setWatchId(w.id).build());
                 }
                 w.sentSinceTick = false;
             }
             s.flush();
         }
+    }
+
+    /**
+     * The response header for {@code revision}; one header serves every watcher of a round (a
+     * thousand watchers of one prefix would otherwise build a thousand equal headers per batch).
+     */
+    private ResponseHeader headerFor(long revision) {
+        ResponseHeader h = cachedHeader;
+        if (h == null || h.getRevision() != revision) {
+            h = header.apply(revision);
+            cachedHeader = h;
+        }
+        return h;
     }
 
     private boolean runCommands() {
@@ -417,7 +452,7 @@ public final class WatchHub implements AutoCloseable {
 
     private void cancelCompacted(Watcher w, long compactRevision) {
         w.stream.remove(w);
-        w.stream.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision)).setWatchId(w.id)
+        w.stream.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision)).setWatchId(w.id)
                 .setCanceled(true).setCompactRevision(compactRevision)
                 .setCancelReason(MvccException.Code.COMPACTED.message()).build());
     }
@@ -426,7 +461,7 @@ public final class WatchHub implements AutoCloseable {
         for (Stream s : streams) {
             if (s.progressRequested && s.watchers.values().stream().allMatch(w -> w.synced)) {
                 s.progressRequested = false;
-                s.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision))
+                s.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision))
                         .setWatchId(PROGRESS_WATCH_ID).build());
                 s.flush();
             }
@@ -705,7 +740,7 @@ public final class WatchHub implements AutoCloseable {
             if (b.getEventsCount() == 0 || closed) {
                 return true;
             }
-            WatchResponse whole = b.setHeader(header.apply(revision)).build();
+            WatchResponse whole = b.setHeader(headerFor(revision)).build();
             long size = whole.getSerializedSize();
             boolean direct = pending.isEmpty() && sink.isReady();
             if (!direct && pendingBytes + size > options.streamBufferBytes() && !(force && pending.isEmpty())) {

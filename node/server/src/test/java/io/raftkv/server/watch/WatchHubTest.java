@@ -428,6 +428,8 @@ class WatchHubTest {
             assertThat(s.pendingBytes()).isLessThanOrEqualTo(bound);
         }
         assertThat(h.unsyncedCount()).isEqualTo(3000);
+        assertThat(h.slowWatchers()).isEqualTo(3000);
+        assertThat(h.watchers()).isEqualTo(3001);
         assertThat(reader.events(0)).hasSize(500);
         assertThat(h.queuedRevisions()).isZero();
     }

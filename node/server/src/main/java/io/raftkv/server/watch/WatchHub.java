@@ -746,7 +746,7 @@ public final class WatchHub implements AutoCloseable {
             if (!direct && pendingBytes + size > options.streamBufferBytes() && !(force && pending.isEmpty())) {
                 return false;
             }
-            for (WatchResponse r : Fragments.split(whole, w.fragment, options.maxRequestBytes())) {
+            for (WatchResponse r : Fragments.responses(whole, w.fragment, options.maxRequestBytes())) {
                 enqueue(r);
             }
             w.sentSinceTick = true;

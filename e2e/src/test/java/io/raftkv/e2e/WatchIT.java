@@ -152,11 +152,14 @@ class WatchIT {
             List<String> seenNoPut = new CopyOnWriteArrayList<>();
             AtomicInteger responses = new AtomicInteger();
             AtomicInteger created = new AtomicInteger();
+            List<Long> progress = new CopyOnWriteArrayList<>();
             Watch.Watcher w1 = watching.getWatchClient().watch(bs("j/"),
                     WatchOption.builder().isPrefix(true).withPrevKV(true).withCreateNotify(true).build(), r -> {
                         responses.incrementAndGet();
                         if (r.isCreatedNotify()) {
                             created.incrementAndGet();
+                        } else if (r.isProgressNotify()) {
+                            progress.add(r.getHeader().getRevision());
                         }
                         r.getEvents().forEach(e -> seen.add(line(e)));
                     });
@@ -196,6 +199,11 @@ class WatchIT {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(seen).hasSize(expected.size()));
             assertThat(seen).isEqualTo(expected);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(seenNoPut).isEqualTo(expectedDeletes));
+            // etcd's WatchProgressRequest: answered (watch id -1) with a revision no lower than
+            // every event already delivered.
+            watching.getWatchClient().requestProgress();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !progress.isEmpty());
+            assertThat(progress.get(0)).isGreaterThanOrEqualTo(txnRev);
             w1.close();
             w2.close();
             System.out.println("[WatchIT] jetcd: " + seen.size() + " events in " + responses.get()

@@ -16,14 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -93,7 +90,7 @@ class WatchIT {
                     assertThat(c.etcdctl(cmd).exitCode()).isZero();
                 }
             }
-            String txn = "\nput w/x 5\nput w/y 6\n\n";
+            String txn = "\nput w/x 5\nput w/y 6\n\n\n";
             assertThat(etcd.etcdctlAt(etcd.endpoints(), txn, "txn").exitCode()).isZero();
             assertThat(cluster.etcdctlAt(cluster.endpoints(), txn, "txn").exitCode()).isZero();
             List<String[]> watches = List.of(
@@ -146,17 +143,23 @@ class WatchIT {
     @Order(2)
     void jetcdWatcherOnOneMemberSeesEveryWriteMadeThroughAnotherInOrder() throws Exception {
         String[] endpoints = cluster.endpoints().split(",");
-        try (Client watching = Client.builder().endpoints(endpoints[1]).build();
-             Client writing = Client.builder().endpoints(endpoints[2]).build()) {
+        int leader = await().atMost(Duration.ofSeconds(60)).until(cluster::leaderIndex, l -> l >= 0);
+        int follower = (leader + 1) % 3;
+        int writer = (leader + 2) % 3;
+        try (Client watching = Client.builder().endpoints(endpoints[follower]).build();
+             Client writing = Client.builder().endpoints(endpoints[writer]).build()) {
             List<String> seen = new CopyOnWriteArrayList<>();
             List<String> seenNoPut = new CopyOnWriteArrayList<>();
             AtomicInteger responses = new AtomicInteger();
             AtomicInteger created = new AtomicInteger();
+            List<Long> progress = new CopyOnWriteArrayList<>();
             Watch.Watcher w1 = watching.getWatchClient().watch(bs("j/"),
                     WatchOption.builder().isPrefix(true).withPrevKV(true).withCreateNotify(true).build(), r -> {
                         responses.incrementAndGet();
                         if (r.isCreatedNotify()) {
                             created.incrementAndGet();
+                        } else if (r.isProgressNotify()) {
+                            progress.add(r.getHeader().getRevision());
                         }
                         r.getEvents().forEach(e -> seen.add(line(e)));
                     });
@@ -196,28 +199,91 @@ class WatchIT {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(seen).hasSize(expected.size()));
             assertThat(seen).isEqualTo(expected);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(seenNoPut).isEqualTo(expectedDeletes));
+            // etcd's WatchProgressRequest: answered (watch id -1) with a revision no lower than
+            // every event already delivered.
+            watching.getWatchClient().requestProgress();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !progress.isEmpty());
+            assertThat(progress.get(0)).isGreaterThanOrEqualTo(txnRev);
             w1.close();
             w2.close();
             System.out.println("[WatchIT] jetcd: " + seen.size() + " events in " + responses.get()
-                    + " responses through member 2, written through member 3");
+                    + " responses watched on follower n" + (follower + 1) + ", written through n" + (writer + 1)
+                    + " (leader n" + (leader + 1) + ")");
         }
     }
 
     // ------------------------------------------------------------------ one thousand watchers
 
+    /**
+     * A watch client that stops reading: grpc-java with manual flow control and a fixed 64 KiB
+     * window takes the created reply and then requests nothing, so once the window is full the
+     * server's stream is not ready any more; {@link #resume()} reads everything from then on.
+     */
+    private static final class NeverReadingWatch implements AutoCloseable {
+        private final io.grpc.ManagedChannel channel;
+        private final List<Long> revisions = new CopyOnWriteArrayList<>();
+        private final AtomicInteger responses = new AtomicInteger();
+        private final AtomicReference<Throwable> error = new AtomicReference<>();
+        private volatile io.grpc.stub.ClientCallStreamObserver<io.etcd.jetcd.api.WatchRequest> call;
+
+        NeverReadingWatch(String endpoint, String key, String rangeEnd) {
+            java.net.URI u = java.net.URI.create(endpoint);
+            channel = io.grpc.netty.NettyChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext()
+                    .flowControlWindow(64 << 10).maxInboundMessageSize(Integer.MAX_VALUE).build();
+            io.grpc.stub.StreamObserver<io.etcd.jetcd.api.WatchRequest> requests =
+                    io.etcd.jetcd.api.WatchGrpc.newStub(channel).watch(new io.grpc.stub.ClientResponseObserver<
+                            io.etcd.jetcd.api.WatchRequest, io.etcd.jetcd.api.WatchResponse>() {
+                        @Override
+                        public void beforeStart(io.grpc.stub.ClientCallStreamObserver<io.etcd.jetcd.api.WatchRequest> c) {
+                            call = c;
+                            c.disableAutoRequestWithInitial(1);
+                        }
+
+                        @Override
+                        public void onNext(io.etcd.jetcd.api.WatchResponse r) {
+                            responses.incrementAndGet();
+                            r.getEventsList().forEach(e -> revisions.add(e.getKv().getModRevision()));
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            error.set(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            requests.onNext(io.etcd.jetcd.api.WatchRequest.newBuilder().setCreateRequest(
+                    io.etcd.jetcd.api.WatchCreateRequest.newBuilder()
+                            .setKey(com.google.protobuf.ByteString.copyFromUtf8(key))
+                            .setRangeEnd(com.google.protobuf.ByteString.copyFromUtf8(rangeEnd))).build());
+        }
+
+        void resume() {
+            call.request(Integer.MAX_VALUE);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            channel.shutdownNow();
+            channel.awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     @Order(3)
     void thousandWatchersKeepUpWhileOneStreamIsNeverRead() throws Exception {
         String[] endpoints = cluster.endpoints().split(",");
-        int watchers = 1000;
+        // -Dwatchit.watchers=N compares with fewer watchers (for instance 1, as a baseline).
+        int watchers = Integer.getInteger("watchit.watchers", 1000);
         int writes = 300;
-        // A client that never reads: etcdctl's stdout is a pipe nobody reads, so once the pipe is
-        // full etcdctl stops taking events and its gRPC stream stops being ready on the server.
-        ProcessBuilder pb = new ProcessBuilder("etcdctl", "--endpoints=" + endpoints[0], "watch", "--prefix", "lat/");
-        pb.environment().put("ETCDCTL_API", "3");
-        Process stuck = pb.start();
+        int bigWrites = 6;
         List<Client> clients = new ArrayList<>();
-        try {
+        // The never-read client watches "lat" (so also "latbig/", whose 1 MiB values fill every
+        // buffer on its way at once); the thousand watchers watch "lat/".
+        try (NeverReadingWatch stuck = new NeverReadingWatch(endpoints[0], "lat", "lau")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> stuck.responses.get() == 1);
             for (int c = 0; c < 4; c++) {
                 clients.add(Client.builder().endpoints(endpoints[0]).build());
             }
@@ -246,13 +312,34 @@ class WatchIT {
                         }));
             }
             await().atMost(Duration.ofSeconds(120)).until(() -> created.get() == watchers);
+            long leaderChangesBefore = leaderChanges();
             String pad = "x".repeat(2000);
             long firstRev = 0;
             long lastRev = 0;
             try (Client writer = Client.builder().endpoints(endpoints[1]).build()) {
+                String big = "y".repeat(1 << 20);
+                for (int i = 0; i < bigWrites; i++) {
+                    String key = "latbig/" + i;
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                        writer.getKVClient().put(bs(key), bs(big)).get(10, TimeUnit.SECONDS);
+                        return true;
+                    });
+                }
+                // The server parks the never-read client's watcher in its unsynced group (bounded
+                // buffer, served from history later).
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> metric(0, "etcd_debugging_mvcc_slow_watcher_total") >= 1);
                 for (int i = 0; i < writes; i++) {
-                    long rev = writer.getKVClient().put(bs("lat/" + (i % 10)), bs(System.nanoTime() + ":" + pad))
-                            .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+                    String key = "lat/" + (i % 10);
+                    AtomicLong put = new AtomicLong();
+                    // The loaded test machine may lose a leader now and then: retry the put (a
+                    // put that failed with "no leader" wrote nothing; one that timed out may have).
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                        put.set(writer.getKVClient().put(bs(key), bs(System.nanoTime() + ":" + pad))
+                                .get(10, TimeUnit.SECONDS).getHeader().getRevision());
+                        return true;
+                    });
+                    long rev = put.get();
                     if (i == 0) {
                         firstRev = rev;
                     }
@@ -267,42 +354,40 @@ class WatchIT {
                 }
             });
             assertThat(disorder.get()).isZero();
-            assertThat(latenciesNanos).hasSize(watchers * writes);
-            assertThat(stuck.isAlive()).as("the never-read etcdctl is still connected").isTrue();
+            // Each put is one revision; a retried put that did commit adds one more event, seen
+            // by every watcher alike: all watchers saw the same number of events, at least one per put.
+            assertThat(latenciesNanos.size() % watchers).isZero();
+            int perWatcher = latenciesNanos.size() / watchers;
+            assertThat(perWatcher).isBetween(writes, (int) (target - firstRev + 1));
+            long slow = metric(0, "etcd_debugging_mvcc_slow_watcher_total");
+            assertThat(slow).as("the never-read client's watcher is still unsynced").isGreaterThanOrEqualTo(1);
+            assertThat(stuck.responses.get()).as("responses the never-read client took").isLessThan(5);
             long[] sorted = latenciesNanos.stream().mapToLong(Long::longValue).sorted().toArray();
-            System.out.printf("[WatchIT] %d watchers x %d puts (2 KB values, one never-read stream on the same member):"
+            System.out.printf("[WatchIT] %d watchers x %d puts (2 KB values) on member n1, one never-read stream on n1:"
                             + " event latency p50=%.1f ms p90=%.1f ms p99=%.1f ms max=%.1f ms%n",
                     watchers, writes, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99),
                     sorted[sorted.length - 1] / 1e6);
+            System.out.println("[WatchIT] leader changes seen during the writes (all members): "
+                    + (leaderChanges() - leaderChangesBefore) + "; member n1 metrics: watchers="
+                    + metric(0, "etcd_debugging_mvcc_watcher_total") + " slow (unsynced) watchers=" + slow);
             ws.forEach(Watch.Watcher::close);
 
-            // Once it reads again, the stuck client catches up from history: every put, in order.
-            List<String> keys = Collections.synchronizedList(new ArrayList<>());
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(stuck.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String l = r.readLine(); l != null; l = r.readLine()) {
-                        keys.add(l);
-                    }
-                } catch (IOException ignored) {
-                    // the process was stopped
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-            await().atMost(Duration.ofSeconds(120)).until(() -> keys.size() >= 3 * writes);
-            List<String> got;
-            synchronized (keys) {
-                got = new ArrayList<>(keys.subList(0, 3 * writes));
+            // Once it reads again, the never-read client catches up from history: every event of
+            // its range, in revision order, each once.
+            stuck.resume();
+            int expected = bigWrites + perWatcher;
+            await().atMost(Duration.ofSeconds(120)).until(() -> stuck.revisions.size() >= expected
+                    || stuck.error.get() != null);
+            assertThat(stuck.error.get()).isNull();
+            List<Long> revs = new ArrayList<>(stuck.revisions);
+            assertThat(revs).hasSize(expected);
+            for (int i = 1; i < revs.size(); i++) {
+                assertThat(revs.get(i)).isGreaterThan(revs.get(i - 1));
             }
-            for (int i = 0; i < writes; i++) {
-                assertThat(got.get(3 * i)).isEqualTo("PUT");
-                assertThat(got.get(3 * i + 1)).isEqualTo("lat/" + (i % 10));
-            }
-            System.out.println("[WatchIT] the never-read stream caught up on " + writes + " puts (revisions "
-                    + firstRev + ".." + lastRev + ") once read");
+            assertThat(revs.get(revs.size() - 1)).isEqualTo(target);
+            System.out.println("[WatchIT] the never-read stream caught up on " + revs.size()
+                    + " events (revisions " + revs.get(0) + ".." + target + ") once read");
         } finally {
-            stuck.destroy();
-            stuck.waitFor(10, TimeUnit.SECONDS);
             for (Client c : clients) {
                 c.close();
             }
@@ -314,22 +399,54 @@ class WatchIT {
         return sorted[Math.max(0, i)] / 1e6;
     }
 
+    /** Sum over running members of etcd_server_leader_changes_seen_total from /metrics. */
+    private long leaderChanges() throws Exception {
+        long sum = 0;
+        for (int i = 0; i < cluster.size(); i++) {
+            if (cluster.process(i) != null && cluster.process(i).isAlive()) {
+                sum += metric(i, "etcd_server_leader_changes_seen_total");
+            }
+        }
+        return sum;
+    }
+
+    /** The value of metric {@code name} (no labels) on member {@code i}'s /metrics, 0 if absent. */
+    private long metric(int i, String name) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.metricsUrl(i) + "/metrics"))
+                        .timeout(Duration.ofSeconds(5)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        for (String l : r.body().split("\n")) {
+            if (l.startsWith(name + " ") || l.startsWith(name + "{")) {
+                return (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
+
     // ------------------------------------------------------------------ leader kill
 
     @Test
     @Order(4)
     void watcherResumesOnAnotherMemberAfterTheLeaderIsKilledWithNoGapAndNoDuplicate() throws Exception {
-        int leader = cluster.leaderIndex();
+        cluster.awaitHealthy(Duration.ofSeconds(60));
+        int leader = await().atMost(Duration.ofSeconds(60)).until(cluster::leaderIndex, l -> l >= 0);
         assertThat(leader).isNotNegative();
         String[] endpoints = cluster.endpoints().split(",");
         int other = (leader + 1) % 3;
         int third = (leader + 2) % 3;
         List<String> seen = new CopyOnWriteArrayList<>();
         AtomicLong lastSeen = new AtomicLong();
-        long start;
+        AtomicLong startRev = new AtomicLong();
         try (Client setup = Client.builder().endpoints(endpoints[other]).build()) {
-            start = setup.getKVClient().put(bs("kill/start"), bs("s")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                startRev.set(setup.getKVClient().put(bs("kill/start"), bs("s")).get(10, TimeUnit.SECONDS)
+                        .getHeader().getRevision());
+                return true;
+            });
         }
+        long start = startRev.get();
         AtomicReference<Throwable> writerError = new AtomicReference<>();
         AtomicInteger written = new AtomicInteger();
         int total = 400;
@@ -384,9 +501,14 @@ class WatchIT {
             writer.join(TimeUnit.SECONDS.toMillis(180));
             assertThat(writerError.get()).isNull();
             assertThat(written.get()).isEqualTo(total);
-            long end;
             try (Client check = Client.builder().endpoints(endpoints[third]).build()) {
-                end = check.getKVClient().put(bs("kill/end"), bs("e")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+                AtomicLong endRev = new AtomicLong();
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                    endRev.set(check.getKVClient().put(bs("kill/end"), bs("e")).get(10, TimeUnit.SECONDS)
+                            .getHeader().getRevision());
+                    return true;
+                });
+                long end = endRev.get();
                 await().atMost(Duration.ofSeconds(60)).until(() -> lastSeen.get() >= end);
                 second.close();
                 // The whole history of the prefix, replayed in one go by a third member.

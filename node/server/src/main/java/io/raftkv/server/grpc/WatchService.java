@@ -40,8 +40,14 @@ public class WatchService extends WatchGrpc.WatchImplBase {
 
             @Override
             public void send(WatchResponse response) {
-                if (!call.isCancelled()) {
+                if (call.isCancelled()) {
+                    return;
+                }
+                try {
                     call.onNext(response);
+                } catch (RuntimeException e) {
+                    // The client went away between the check and the send; the on-cancel handler
+                    // closes the stream, so there is nothing more to do here.
                 }
             }
         });

@@ -335,6 +335,10 @@ public class NodeRuntime {
                 .description("The total number of failed proposals seen.").register(registry);
         Gauge.builder("etcd_mvcc_db_total_size_in_bytes", machine, m -> m.store().dbSizeBytes())
                 .description("Total size of the underlying database physically allocated in bytes.").register(registry);
+        Gauge.builder("etcd_debugging_mvcc_watcher_total", watchHub, WatchHub::watchers)
+                .description("Total number of watchers.").register(registry);
+        Gauge.builder("etcd_debugging_mvcc_slow_watcher_total", watchHub, WatchHub::slowWatchers)
+                .description("Total number of unsynced slow watchers.").register(registry);
         metricsRegistered = true;
         Timer fsync = Timer.builder("etcd_disk_wal_fsync_duration").publishPercentileHistogram()
                 .description("The latency distributions of fsync called by WAL.").register(registry);

@@ -8,15 +8,49 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * etcd's watch fragmentation: a watcher created with {@code fragment} set receives a response
- * larger than --max-request-bytes as several responses, each below the limit (or holding a single
- * event), all but the last with {@code fragment} set. Pure functions.
+ * How a watcher's events are cut into responses. A batch larger than --max-request-bytes is first
+ * cut at revision boundaries into ordinary responses (a catch-up batch of many revisions then
+ * never becomes one message beyond what clients accept by default); a single revision still
+ * larger is etcd's fragmentation when the watcher asked for it: several responses, each below the
+ * limit (or holding one event), all but the last with {@code fragment} set. Pure functions.
  */
 final class Fragments {
     /** Field number of {@code WatchResponse.events}. */
     private static final int EVENTS_FIELD = WatchResponse.EVENTS_FIELD_NUMBER;
 
     private Fragments() {
+    }
+
+    /**
+     * The responses that carry {@code whole}: cut at revision boundaries so that each stays below
+     * {@code maxRequestBytes} unless one revision alone is larger, then each piece through
+     * {@link #split}. The events of one revision stay in one response unless fragmented.
+     */
+    static List<WatchResponse> responses(WatchResponse whole, boolean fragment, long maxRequestBytes) {
+        if (whole.getSerializedSize() < maxRequestBytes) {
+            return List.of(whole);
+        }
+        WatchResponse base = whole.toBuilder().clearEvents().build();
+        long baseSize = base.getSerializedSize();
+        List<WatchResponse> out = new ArrayList<>();
+        WatchResponse.Builder current = base.toBuilder();
+        long currentSize = baseSize;
+        long currentRevision = -1;
+        for (Event e : whole.getEventsList()) {
+            long eventSize = CodedOutputStream.computeMessageSize(EVENTS_FIELD, e);
+            long revision = e.getKv().getModRevision();
+            if (current.getEventsCount() > 0 && revision != currentRevision
+                    && currentSize + eventSize >= maxRequestBytes) {
+                out.addAll(split(current.build(), fragment, maxRequestBytes));
+                current = base.toBuilder();
+                currentSize = baseSize;
+            }
+            current.addEvents(e);
+            currentSize += eventSize;
+            currentRevision = revision;
+        }
+        out.addAll(split(current.build(), fragment, maxRequestBytes));
+        return out;
     }
 
     /**

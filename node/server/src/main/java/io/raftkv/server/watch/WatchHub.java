@@ -51,7 +51,7 @@ import java.util.logging.Logger;
  * control responses and, when the queue was empty, one oversized batch). A watcher whose events do
  * not fit is moved to the unsynced group instead of growing the queue; unsynced watchers read from
  * the store only while their stream's queue is less than half full. The hand-off queue from the
- * apply thread holds at most {@link Options#maxQueuedRevisions()} revisions.
+ * apply thread holds at most {@link Options#maxQueuedRevisions()} revisions and 64 MiB of events.
  */
 public final class WatchHub implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WatchHub.class.getName());
@@ -60,6 +60,10 @@ public final class WatchHub implements AutoCloseable {
     static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
     /** etcd: mvcc.ErrEmptyWatcherRange. */
     static final String EMPTY_RANGE = "mvcc: watcher range is empty";
+    /** Bytes of events the hand-off queue may hold, whatever the revision count bound. */
+    static final long MAX_QUEUED_BYTES = 64L << 20;
+    /** Per-event overhead counted against {@link #MAX_QUEUED_BYTES}. */
+    private static final int EVENT_OVERHEAD_BYTES = 64;
     /** etcd: the watch id of a response to a WatchProgressRequest (clientv3.InvalidWatchID). */
     public static final long PROGRESS_WATCH_ID = -1;
 
@@ -114,7 +118,7 @@ public final class WatchHub implements AutoCloseable {
         void send(WatchResponse response);
     }
 
-    private record Revision(long revision, List<Event> events) {
+    private record Revision(long revision, List<Event> events, long bytes) {
     }
 
     private final Supplier<KvStore> store;
@@ -125,9 +129,13 @@ public final class WatchHub implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Revision> revisions = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedRevisions = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong latestRevision;
     private volatile Thread thread;
     private volatile boolean closed;
+    /** Watchers and unsynced watchers after the last round, for metrics. */
+    private volatile int watcherGauge;
+    private volatile int slowWatcherGauge;
 
     // Hub thread only.
     private long hubRevision;
@@ -135,6 +143,8 @@ public final class WatchHub implements AutoCloseable {
     private final Set<Watcher> unsynced = new LinkedHashSet<>();
     private final Set<Stream> streams = new LinkedHashSet<>();
     private long nextProgressTickNanos;
+    /** The header built last, reused for the other watchers of the same round and revision. */
+    private ResponseHeader cachedHeader;
 
     /**
      * Creates a hub over the live store (fetched anew for every read, since a snapshot may replace
@@ -157,9 +167,15 @@ public final class WatchHub implements AutoCloseable {
 
     private void onRevision(long revision, List<Event> events) {
         latestRevision.accumulateAndGet(revision, Math::max);
-        if (queuedRevisions.get() < options.maxQueuedRevisions()) {
+        long bytes = 0;
+        for (Event e : events) {
+            bytes += EVENT_OVERHEAD_BYTES + e.kv().key().size() + e.kv().value().size()
+                    + e.prevKv().map(p -> p.key().size() + p.value().size()).orElse(0);
+        }
+        if (queuedRevisions.get() < options.maxQueuedRevisions() && queuedBytes.get() + bytes <= MAX_QUEUED_BYTES) {
             queuedRevisions.incrementAndGet();
-            revisions.add(new Revision(revision, events));
+            queuedBytes.addAndGet(bytes);
+            revisions.add(new Revision(revision, events, bytes));
         }
         wake();
     }
@@ -242,6 +258,7 @@ public final class WatchHub implements AutoCloseable {
     public void drain() {
         boolean progressed;
         do {
+            cachedHeader = null;
             progressed = runCommands();
             progressed |= dispatchRevisions();
             progressed |= catchUp();
@@ -250,6 +267,21 @@ public final class WatchHub implements AutoCloseable {
             }
             answerProgressRequests();
         } while (progressed);
+        slowWatcherGauge = unsynced.size();
+        watcherGauge = unsynced.size() + syncedCount();
+    }
+
+    /** Watchers after the last round (etcd_debugging_mvcc_watcher_total). Thread-safe. */
+    public int watchers() {
+        return watcherGauge;
+    }
+
+    /**
+     * Unsynced watchers after the last round: behind, served from the store
+     * (etcd_debugging_mvcc_slow_watcher_total). Thread-safe.
+     */
+    public int slowWatchers() {
+        return slowWatcherGauge;
     }
 
     /**
@@ -258,16 +290,30 @@ public final class WatchHub implements AutoCloseable {
      * thread only.
      */
     public void progressTick() {
+        cachedHeader = null;
         for (Stream s : streams) {
             for (Watcher w : s.watchers.values()) {
                 if (w.progressNotify && !w.sentSinceTick && w.synced && s.hasRoom()) {
-                    s.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision))
+                    s.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision))
                             .setWatchId(w.id).build());
                 }
                 w.sentSinceTick = false;
             }
             s.flush();
         }
+    }
+
+    /**
+     * The response header for {@code revision}; one header serves every watcher of a round (a
+     * thousand watchers of one prefix would otherwise build a thousand equal headers per batch).
+     */
+    private ResponseHeader headerFor(long revision) {
+        ResponseHeader h = cachedHeader;
+        if (h == null || h.getRevision() != revision) {
+            h = header.apply(revision);
+            cachedHeader = h;
+        }
+        return h;
     }
 
     private boolean runCommands() {
@@ -313,6 +359,7 @@ public final class WatchHub implements AutoCloseable {
     private Revision takeHead() {
         Revision r = revisions.poll();
         queuedRevisions.decrementAndGet();
+        queuedBytes.addAndGet(-r.bytes());
         return r;
     }
 
@@ -405,7 +452,7 @@ public final class WatchHub implements AutoCloseable {
 
     private void cancelCompacted(Watcher w, long compactRevision) {
         w.stream.remove(w);
-        w.stream.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision)).setWatchId(w.id)
+        w.stream.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision)).setWatchId(w.id)
                 .setCanceled(true).setCompactRevision(compactRevision)
                 .setCancelReason(MvccException.Code.COMPACTED.message()).build());
     }
@@ -414,7 +461,7 @@ public final class WatchHub implements AutoCloseable {
         for (Stream s : streams) {
             if (s.progressRequested && s.watchers.values().stream().allMatch(w -> w.synced)) {
                 s.progressRequested = false;
-                s.enqueue(WatchResponse.newBuilder().setHeader(header.apply(hubRevision))
+                s.enqueue(WatchResponse.newBuilder().setHeader(headerFor(hubRevision))
                         .setWatchId(PROGRESS_WATCH_ID).build());
                 s.flush();
             }
@@ -693,13 +740,13 @@ public final class WatchHub implements AutoCloseable {
             if (b.getEventsCount() == 0 || closed) {
                 return true;
             }
-            WatchResponse whole = b.setHeader(header.apply(revision)).build();
+            WatchResponse whole = b.setHeader(headerFor(revision)).build();
             long size = whole.getSerializedSize();
             boolean direct = pending.isEmpty() && sink.isReady();
             if (!direct && pendingBytes + size > options.streamBufferBytes() && !(force && pending.isEmpty())) {
                 return false;
             }
-            for (WatchResponse r : Fragments.split(whole, w.fragment, options.maxRequestBytes())) {
+            for (WatchResponse r : Fragments.responses(whole, w.fragment, options.maxRequestBytes())) {
                 enqueue(r);
             }
             w.sentSinceTick = true;

@@ -428,6 +428,8 @@ class WatchHubTest {
             assertThat(s.pendingBytes()).isLessThanOrEqualTo(bound);
         }
         assertThat(h.unsyncedCount()).isEqualTo(3000);
+        assertThat(h.slowWatchers()).isEqualTo(3000);
+        assertThat(h.watchers()).isEqualTo(3001);
         assertThat(reader.events(0)).hasSize(500);
         assertThat(h.queuedRevisions()).isZero();
     }
@@ -479,6 +481,37 @@ class WatchHubTest {
         List<WatchResponse> whole = sink.of(1).stream().filter(r -> r.getEventsCount() > 0).toList();
         assertThat(whole).hasSize(1);
         assertThat(whole.get(0).getFragment()).isFalse();
+    }
+
+    @Test
+    void largeCatchUpBatchIsCutAtRevisionBoundariesIntoResponsesBelowTheLimit() {
+        int limit = 1000;
+        WatchHub h = hub(WatchHub.Options.defaults().withMaxRequestBytes(limit));
+        for (int i = 0; i < 20; i++) {
+            put("cut/" + i, "v".repeat(200));
+        }
+        long big = store.get().txn(++raftIndex, new TxnRequest(List.of(), List.<RequestOp>of(
+                PutRequest.of(Bytes.of("cut/a"), Bytes.of("w".repeat(600))),
+                PutRequest.of(Bytes.of("cut/b"), Bytes.of("w".repeat(600)))), List.of())).revision();
+        RecordingSink sink = new RecordingSink();
+        h.open(sink).create(prefix("cut/").setStartRevision(1).build());
+        h.drain();
+        List<WatchResponse> withEvents = sink.of(0).stream().filter(r -> r.getEventsCount() > 0).toList();
+        assertThat(withEvents.size()).isGreaterThan(1);
+        assertThat(withEvents).noneMatch(WatchResponse::getFragment);
+        for (WatchResponse r : withEvents) {
+            boolean oneRevision = r.getEventsList().stream().mapToLong(e -> e.getKv().getModRevision()).distinct().count() == 1;
+            assertThat(r.getSerializedSize() < limit || oneRevision).as("%d bytes", r.getSerializedSize()).isTrue();
+        }
+        List<Long> expected = new ArrayList<>();
+        for (long r = 2; r < big; r++) {
+            expected.add(r);
+        }
+        expected.add(big);
+        expected.add(big);
+        assertThat(revisions(sink.events(0))).isEqualTo(expected);
+        WatchResponse last = withEvents.get(withEvents.size() - 1);
+        assertThat(revisions(last.getEventsList())).containsExactly(big, big);
     }
 
     @Test

@@ -1,0 +1,89 @@
+package io.raftkv.e2e.jepsen;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
+
+/**
+ * The client threads of one workload: each runs a loop body until {@link #stop()}, and each
+ * request waits for its answer at most {@code timeout}. Shared by the workloads so that every one
+ * treats timeouts and errors the same way.
+ */
+final class ClientThreads {
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean stopped;
+
+    /** Starts {@code count} daemon threads named {@code name-i}, each calling {@code body(i)} until stopped. */
+    void start(String name, int count, IntConsumer body) {
+        for (int i = 0; i < count; i++) {
+            int client = i;
+            Thread t = new Thread(() -> {
+                while (!stopped) {
+                    body.accept(client);
+                }
+            }, name + "-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    /** True once {@link #stop()} was called. */
+    boolean stopped() {
+        return stopped;
+    }
+
+    /** Asks every thread to finish its current request and waits up to 30 s for each. */
+    void stop() throws InterruptedException {
+        stopped = true;
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+    }
+
+    /**
+     * Waits for {@code future} at most {@code timeoutMs}; returns its value, or throws {@link Failed}
+     * with the outcome the client saw. A timed-out future is cancelled.
+     */
+    static <T> T await(CompletableFuture<T> future, long timeoutMs) throws Failed {
+        try {
+            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new Failed(History.Outcome.TIMEOUT, "timeout");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new Failed(History.Outcome.ERROR, String.valueOf(cause.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failed(History.Outcome.ERROR, "interrupted");
+        }
+    }
+
+    /** A request that got no answer ({@link History.Outcome#TIMEOUT}) or an error ({@link History.Outcome#ERROR}). */
+    static final class Failed extends Exception {
+        private final History.Outcome outcome;
+
+        Failed(History.Outcome outcome, String message) {
+            super(message, null, false, false);
+            this.outcome = outcome;
+        }
+
+        History.Outcome outcome() {
+            return outcome;
+        }
+    }
+
+    /** Sleeps {@code ms} after a failed request, so a client of a dead node does not spin. */
+    static void backOff(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

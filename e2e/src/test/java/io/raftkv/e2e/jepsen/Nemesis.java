@@ -1,0 +1,232 @@
+package io.raftkv.e2e.jepsen;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Follows a {@link Schedule} on its own thread: at each step's time it injects the fault into the
+ * cluster or the net, waits out the window, and undoes it (restart, SIGCONT, heal), recording what
+ * it actually did as a {@link Window} on the run's clock. A fault that cannot be injected is recorded
+ * as such and the schedule goes on. {@link #finish()} stops the schedule and undoes anything left.
+ */
+final class Nemesis {
+
+    /**
+     * What happened in one fault window, on the {@link History} clock.
+     *
+     * @param startNanos when the fault was in place
+     * @param endNanos   when it was undone
+     * @param fault      the kind
+     * @param detail     what exactly was done, e.g. "kill -9 n2 (leader)"
+     */
+    record Window(long startNanos, long endNanos, Fault fault, String detail) {
+        @Override
+        public String toString() {
+            return String.format("%7.2fs .. %7.2fs  %-17s %s", startNanos / 1e9, endNanos / 1e9, fault, detail);
+        }
+    }
+
+    private final JepsenCluster cluster;
+    private final Net net;
+    private final Schedule schedule;
+    private final History clock;
+    private final SplittableRandom rnd;
+    private final List<Window> timeline = new CopyOnWriteArrayList<>();
+    private final Thread thread;
+    private volatile boolean stopped;
+    private int kills;
+
+    Nemesis(JepsenCluster cluster, Net net, Schedule schedule, History clock, long seed) {
+        this.cluster = cluster;
+        this.net = net;
+        this.schedule = schedule;
+        this.clock = clock;
+        this.rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        this.thread = new Thread(this::runSchedule, "nemesis");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts following the schedule; step times count from now. */
+    void start() {
+        thread.start();
+    }
+
+    /** The windows so far. */
+    List<Window> timeline() {
+        return List.copyOf(timeline);
+    }
+
+    /** Waits for the schedule to end (or stops it), then undoes every fault: heal, SIGCONT, restart. */
+    void finish() throws InterruptedException, IOException {
+        thread.join(Math.max(1, schedule.steps().stream().mapToLong(s -> s.atMs() + s.durationMs()).max().orElse(0) + 60_000));
+        stopped = true;
+        thread.interrupt();
+        thread.join(30_000);
+        healEverything();
+    }
+
+    private void healEverything() throws IOException, InterruptedException {
+        net.heal();
+        for (int slot : cluster.members()) {
+            cluster.signal(slot, false);
+            if (!cluster.alive(slot)) {
+                cluster.startNode(slot, false);
+            }
+        }
+    }
+
+    private void runSchedule() {
+        long origin = System.nanoTime();
+        for (Schedule.Step step : schedule.steps()) {
+            long waitMs = step.atMs() - (System.nanoTime() - origin) / 1_000_000;
+            if (stopped || !sleep(waitMs)) {
+                return;
+            }
+            long start = clock.now();
+            String detail;
+            Runnable undo;
+            try {
+                Injected injected = inject(step.fault());
+                detail = injected.detail();
+                undo = injected.undo();
+            } catch (Exception e) {
+                timeline.add(new Window(start, clock.now(), step.fault(), "not injected: " + e));
+                continue;
+            }
+            sleep(step.durationMs());
+            try {
+                undo.run();
+            } catch (RuntimeException e) {
+                detail += "; undo failed: " + e;
+            }
+            timeline.add(new Window(start, clock.now(), step.fault(), detail));
+        }
+    }
+
+    /** A fault in place: what was done, and how to undo it. */
+    private record Injected(String detail, Runnable undo) {
+    }
+
+    private Injected inject(Fault fault) throws Exception {
+        List<Integer> members = cluster.members();
+        int leader = cluster.leader();
+        int target = leader >= 0 && (fault != Fault.KILL || kills % 2 == 0) ? leader : members.get(rnd.nextInt(members.size()));
+        String who = cluster.name(target) + (target == leader ? " (leader)" : "");
+        return switch (fault) {
+            case KILL -> {
+                kills++;
+                cluster.kill(target);
+                yield new Injected("kill -9 " + who + "; restarted at the end", () -> restart(target));
+            }
+            case PAUSE -> {
+                cluster.signal(target, true);
+                yield new Injected("SIGSTOP " + who + "; SIGCONT at the end", () -> cluster.signal(target, false));
+            }
+            case PARTITION_LEADER -> {
+                List<Integer> others = new ArrayList<>(members);
+                others.remove(Integer.valueOf(target));
+                cut(List.of(target), others);
+                yield new Injected(who + " isolated from " + names(others), net::heal);
+            }
+            case PARTITION_HALVES -> {
+                List<Integer> shuffled = shuffled(members);
+                List<Integer> minority = shuffled.subList(0, members.size() / 2);
+                List<Integer> majority = shuffled.subList(members.size() / 2, members.size());
+                cut(minority, majority);
+                yield new Injected("minority " + names(minority) + " | majority " + names(majority)
+                        + " (leader was " + (leader >= 0 ? cluster.name(leader) : "unknown") + ")", net::heal);
+            }
+            case PARTITION_BRIDGE -> {
+                List<Integer> shuffled = shuffled(members);
+                int bridge = shuffled.get(0);
+                List<Integer> rest = shuffled.subList(1, shuffled.size());
+                List<Integer> left = rest.subList(0, rest.size() / 2);
+                List<Integer> right = rest.subList(rest.size() / 2, rest.size());
+                cut(left, right);
+                yield new Injected(names(left) + " | " + names(right) + ", bridge " + cluster.name(bridge)
+                        + " sees both", net::heal);
+            }
+            case PARTITION_ONE_WAY -> {
+                for (int m : members) {
+                    if (m != target) {
+                        net.drop(target, m);
+                    }
+                }
+                yield new Injected("packets from " + who + " to every other member dropped (one way)", net::heal);
+            }
+            case MEMBERSHIP -> changeMembership(members, leader);
+        };
+    }
+
+    private Injected changeMembership(List<Integer> members, int leader) throws Exception {
+        cluster.awaitHealthy(Duration.ofSeconds(20));
+        int victim = members.get(rnd.nextInt(members.size()));
+        int via = leader >= 0 && leader != victim ? leader : members.stream().filter(m -> m != victim).findFirst().orElseThrow();
+        cluster.removeMember(victim, via);
+        String detail = "MemberRemove " + cluster.name(victim) + (victim == leader ? " (leader)" : "");
+        int added = -1;
+        Exception addFailure = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (added < 0 && System.nanoTime() < deadline) {
+            try {
+                added = cluster.addMember(via);
+            } catch (Exception e) {
+                // etcd refuses MemberAdd until the removal is applied and the cluster is healthy again
+                addFailure = e;
+                sleep(500);
+            }
+        }
+        if (added < 0) {
+            return new Injected(detail + "; MemberAdd failed: " + addFailure, () -> { });
+        }
+        int fresh = added;
+        return new Injected(detail + ", then MemberAdd + start of fresh " + cluster.name(fresh), () -> { });
+    }
+
+    private void restart(int slot) {
+        try {
+            cluster.startNode(slot, false);
+        } catch (IOException e) {
+            throw new IllegalStateException("restart of " + cluster.name(slot) + " failed", e);
+        }
+    }
+
+    /** Drops every packet between the two sides, both ways. */
+    private void cut(List<Integer> a, List<Integer> b) {
+        for (int x : a) {
+            for (int y : b) {
+                net.drop(x, y);
+                net.drop(y, x);
+            }
+        }
+    }
+
+    private List<Integer> shuffled(List<Integer> members) {
+        List<Integer> out = new ArrayList<>(members);
+        Collections.shuffle(out, new java.util.Random(rnd.nextLong()));
+        return out;
+    }
+
+    private String names(List<Integer> slots) {
+        return slots.stream().map(cluster::name).toList().toString();
+    }
+
+    /** Sleeps; false if interrupted (the nemesis is being stopped). */
+    private static boolean sleep(long ms) {
+        if (ms <= 0) {
+            return true;
+        }
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.raftkv.e2e.jepsen;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
+import io.raftkv.lincheck.CheckResult;
+import io.raftkv.lincheck.LinearizabilityChecker;
+import io.raftkv.lincheck.OpKind;
+import io.raftkv.lincheck.Operation;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Registers under concurrent clients: GET (linearizable), PUT, and compare-and-set (a Txn comparing
+ * the value, or version 0 for "absent", then putting) on a few keys at a time, each client sending
+ * every request to a randomly chosen member. Every written value is unique. A request without an
+ * answer is indeterminate (it may or may not have taken effect); an erroring write too, since an
+ * error does not prove the proposal was not committed. After {@code opsPerKey} operations a key is
+ * retired and a fresh one takes its place, so that each key's history stays small enough for the
+ * search (Jepsen's "independent keys").
+ *
+ * <p>The check is {@link LinearizabilityChecker} on the whole history, split per key.
+ */
+final class RegisterWorkload implements Workload {
+    private final int clients;
+    private final int keys;
+    private final int opsPerKey;
+    private final long timeoutMs;
+    private final ClientThreads threads = new ClientThreads();
+    private final ConcurrentLinkedQueue<Operation> ops = new ConcurrentLinkedQueue<>();
+    private final AtomicLong[] perKeyCount;
+    private final String prefix = "jr/" + Long.toHexString(System.nanoTime()) + "/";
+
+    /**
+     * @param clients   concurrent client threads
+     * @param keys      keys written at the same time
+     * @param opsPerKey operations on one key before it is retired
+     * @param timeoutMs how long a client waits for an answer before the request is indeterminate
+     */
+    RegisterWorkload(int clients, int keys, int opsPerKey, long timeoutMs) {
+        this.clients = clients;
+        this.keys = keys;
+        this.opsPerKey = opsPerKey;
+        this.timeoutMs = timeoutMs;
+        this.perKeyCount = new AtomicLong[keys];
+        for (int i = 0; i < keys; i++) {
+            perKeyCount[i] = new AtomicLong();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "register";
+    }
+
+    @Override
+    public void start(JepsenCluster cluster, History history, long seed) {
+        ClientState[] states = new ClientState[clients];
+        for (int c = 0; c < clients; c++) {
+            states[c] = new ClientState(new SplittableRandom(seed * 31 + c));
+        }
+        threads.start("register", clients, c -> step(cluster, history, c, states[c]));
+    }
+
+    /** What one client thread remembers: its random stream, the last value it saw per key, its write count. */
+    private static final class ClientState {
+        private final SplittableRandom rnd;
+        private final Map<String, String> lastSeen = new HashMap<>();
+        private long written;
+
+        private ClientState(SplittableRandom rnd) {
+            this.rnd = rnd;
+        }
+    }
+
+    private void step(JepsenCluster cluster, History history, int client, ClientState state) {
+        SplittableRandom rnd = state.rnd;
+        Map<String, String> lastSeen = state.lastSeen;
+        List<Integer> members = cluster.members();
+        int slot = members.get(rnd.nextInt(members.size()));
+        int k = rnd.nextInt(keys);
+        String key = prefix + k + "/" + perKeyCount[k].getAndIncrement() / opsPerKey;
+        KV kv = cluster.client(slot).getKVClient();
+        ByteSequence keyBytes = bytes(key);
+        double dice = rnd.nextDouble();
+        long call = history.now();
+        if (dice < 0.5) {
+            try {
+                GetResponse r = ClientThreads.await(kv.get(keyBytes), timeoutMs);
+                String value = r.getKvs().isEmpty() ? null : r.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
+                lastSeen.put(key, value);
+                record(history, Operation.get(client, key, value, call, afterCall(history, call)), "GET", History.Outcome.OK);
+            } catch (ClientThreads.Failed f) {
+                // a read without an answer constrains nothing: only its latency is kept
+                history.sample(call, history.now(), "register GET", f.outcome());
+                ClientThreads.backOff(50);
+            }
+            return;
+        }
+        String value = "c" + client + "." + ++state.written;
+        boolean cas = dice >= 0.75;
+        String expected = cas ? lastSeen.get(key) : null;
+        try {
+            if (cas) {
+                Cmp cmp = expected == null
+                        ? new Cmp(keyBytes, Cmp.Op.EQUAL, CmpTarget.version(0))
+                        : new Cmp(keyBytes, Cmp.Op.EQUAL, CmpTarget.value(bytes(expected)));
+                TxnResponse r = ClientThreads.await(kv.txn().If(cmp)
+                        .Then(Op.put(keyBytes, bytes(value), PutOption.DEFAULT)).commit(), timeoutMs);
+                if (r.isSucceeded()) {
+                    lastSeen.put(key, value);
+                }
+                record(history, Operation.cas(client, key, expected, value, r.isSucceeded(), call,
+                        afterCall(history, call)), "CAS", History.Outcome.OK);
+            } else {
+                ClientThreads.await(kv.put(keyBytes, bytes(value)), timeoutMs);
+                lastSeen.put(key, value);
+                record(history, Operation.put(client, key, value, call, afterCall(history, call)), "PUT",
+                        History.Outcome.OK);
+            }
+        } catch (ClientThreads.Failed f) {
+            lastSeen.remove(key);
+            Operation op = cas
+                    ? Operation.cas(client, key, expected, value, false, call, Operation.INDETERMINATE)
+                    : Operation.put(client, key, value, call, Operation.INDETERMINATE);
+            ops.add(op);
+            history.record(op, history.now(), "register " + (cas ? "CAS" : "PUT"), f.outcome());
+            ClientThreads.backOff(50);
+        }
+    }
+
+    /** A return time strictly after {@code call}, as {@link Operation} requires. */
+    private static long afterCall(History history, long call) {
+        return Math.max(call + 1, history.now());
+    }
+
+    private void record(History history, Operation op, String kind, History.Outcome outcome) {
+        ops.add(op);
+        history.record(op, op.ret(), "register " + kind, outcome);
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        threads.stop();
+    }
+
+    /** The operations recorded so far (for tests and the report's history file). */
+    List<Operation> operations() {
+        return new ArrayList<>(ops);
+    }
+
+    @Override
+    public Result check(JepsenCluster cluster, Duration budget) {
+        return check(operations(), budget);
+    }
+
+    /** Checks {@code history} for linearizability and summarises it; used by {@link #check} and by tests. */
+    static Result check(List<Operation> history, Duration budget) {
+        long indeterminate = history.stream().filter(Operation::indeterminate).count();
+        long keys = history.stream().map(Operation::key).distinct().count();
+        Map<OpKind, Long> byKind = new java.util.EnumMap<>(OpKind.class);
+        history.forEach(o -> byKind.merge(o.kind(), 1L, Long::sum));
+        long started = System.nanoTime();
+        CheckResult result = LinearizabilityChecker.check(history, budget);
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        String counts = history.size() + " operations " + byKind + " on " + keys + " keys, " + indeterminate
+                + " indeterminate; checked in " + ms + " ms: ";
+        return switch (result.verdict()) {
+            case OK -> new Result("register", Verdict.PASS, counts + "linearizable", List.of());
+            case UNKNOWN -> new Result("register", Verdict.UNKNOWN, counts + result.describe(), List.of());
+            case ILLEGAL -> new Result("register", Verdict.FAIL, counts + "NOT linearizable on key " + result.key(),
+                    List.of(result.describe().split("\n")));
+        };
+    }
+}

@@ -54,27 +54,44 @@ final class ClientThreads {
             return future.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new Failed(History.Outcome.TIMEOUT, "timeout");
+            throw new Failed(History.Outcome.TIMEOUT, "timeout", null);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new Failed(History.Outcome.ERROR, String.valueOf(cause.getMessage()));
+            throw new Failed(History.Outcome.ERROR, String.valueOf(cause.getMessage()), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Failed(History.Outcome.ERROR, "interrupted");
+            throw new Failed(History.Outcome.ERROR, "interrupted", e);
         }
     }
 
-    /** A request that got no answer ({@link History.Outcome#TIMEOUT}) or an error ({@link History.Outcome#ERROR}). */
+    /**
+     * A request that got no answer ({@link History.Outcome#TIMEOUT}) or an error
+     * ({@link History.Outcome#ERROR}, with the client's exception as the cause).
+     */
     static final class Failed extends Exception {
         private final History.Outcome outcome;
 
-        Failed(History.Outcome outcome, String message) {
-            super(message, null, false, false);
+        Failed(History.Outcome outcome, String message, Throwable cause) {
+            super(message, cause, false, false);
             this.outcome = outcome;
         }
 
         History.Outcome outcome() {
             return outcome;
+        }
+
+        /**
+         * True if the request never reached a server: the connection was refused (the member is
+         * down). Only then is a write known not to have taken effect; an error after the request was
+         * sent (reset, "leader changed", a timeout) leaves it indeterminate.
+         */
+        boolean neverSent() {
+            for (Throwable c = getCause(); c != null; c = c.getCause()) {
+                if (c instanceof java.net.ConnectException) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

@@ -61,6 +61,7 @@ final class DurabilityWorkload implements Workload {
                 history.sample(call, history.now(), "durability PUT", History.Outcome.OK);
             } catch (ClientThreads.Failed f) {
                 history.sample(call, history.now(), "durability PUT", f.outcome());
+                history.error("durability PUT", f.getMessage());
                 ClientThreads.backOff(50);
             }
         });

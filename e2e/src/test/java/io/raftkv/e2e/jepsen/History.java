@@ -5,6 +5,7 @@ import io.raftkv.lincheck.Operation;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -39,6 +40,8 @@ final class History {
     private final long origin;
     private final ConcurrentLinkedQueue<Operation> operations = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> errors =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A history whose clock starts now. */
     History() {
@@ -64,6 +67,20 @@ final class History {
     /** Records only a latency sample, for requests that the linearizability checker does not see. */
     void sample(long call, long end, String label, Outcome outcome) {
         samples.add(new Sample(call, Math.max(0, end - call), label, outcome));
+    }
+
+    /** Counts one client-side error by its message (the first 100 characters), for the report. */
+    void error(String label, String message) {
+        String m = label + ": " + (message.length() > 100 ? message.substring(0, 100) : message);
+        errors.computeIfAbsent(m, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    /** Error messages and how often each was seen, most frequent first. */
+    List<Map.Entry<String, Long>> errors() {
+        List<Map.Entry<String, Long>> out = new ArrayList<>();
+        errors.forEach((m, n) -> out.add(Map.entry(m, n.sum())));
+        out.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        return out;
     }
 
     /** The operations recorded so far, in call order. */

@@ -111,7 +111,7 @@ final class JepsenRun {
         List<Operation> operations = history.operations();
         List<History.Sample> samples = history.samples();
         Outcome outcome = new Outcome(scenario, reportDir, results, operations.size(), samples.size(), nemesis.timeline());
-        Report.write(outcome, cluster, net, schedule, notes, operations, samples, end);
+        Report.write(outcome, cluster, net, schedule, notes, operations, samples, history.errors(), end);
         System.out.print("jepsen: " + outcome.summary());
         return outcome;
     }

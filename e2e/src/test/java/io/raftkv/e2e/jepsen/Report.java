@@ -24,7 +24,8 @@ final class Report {
     }
 
     static void write(JepsenRun.Outcome outcome, JepsenCluster cluster, Net net, Schedule schedule, List<String> notes,
-                      List<Operation> operations, List<History.Sample> samples, long endNanos) throws IOException {
+                      List<Operation> operations, List<History.Sample> samples, List<Map.Entry<String, Long>> errors,
+                      long endNanos) throws IOException {
         Scenario s = outcome.scenario();
         Path dir = outcome.reportDir();
         StringBuilder md = new StringBuilder();
@@ -35,8 +36,9 @@ final class Report {
                 .append(" --election-timeout ").append(cluster.timing().electionMs()).append('\n');
         md.append("- network: ").append(net.mode()).append('\n');
         notes.forEach(n -> md.append("- cannot inject: ").append(n).append('\n'));
-        md.append("- seed: ").append(s.seed()).append(" (replay the schedule: `e2e/jepsen.sh --scenario ")
-                .append(s.name()).append(" --seed ").append(s.seed()).append("`)\n");
+        md.append("- seed: ").append(s.seed()).append(" (the schedule and the clients' choices follow from it; replay with `")
+                .append(s.name().startsWith("soak") ? "e2e/jepsen.sh soak" : "e2e/jepsen.sh battery --scenarios " + s.name())
+                .append(" --seed ").append(s.seed()).append("`)\n");
         md.append("- load: ").append(s.duration().toSeconds()).append(" s; history: ").append(operations.size())
                 .append(" checked operations, ").append(samples.size()).append(" requests in all\n");
         md.append("- members at the end: ").append(cluster.members().stream().map(cluster::name).toList()).append("\n\n");
@@ -66,7 +68,9 @@ final class Report {
             md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f |%n", label, o, latencies.size(),
                     percentile(latencies, 0.50), percentile(latencies, 0.99), latencies.get(latencies.size() - 1) / 1e6));
         }));
-        md.append("\n## Latency over time\n\n![latency](latency.svg)\n\n## Node logs\n\n");
+        md.append("\n## Client errors (by message)\n\n```\n");
+        errors.stream().limit(15).forEach(e -> md.append(String.format(Locale.ROOT, "%6d  %s%n", e.getValue(), e.getKey())));
+        md.append("```\n\n## Latency over time\n\n![latency](latency.svg)\n\n## Node logs\n\n");
         md.append(cluster.members().stream().map(m -> "[" + cluster.name(m) + ".log](" + cluster.name(m) + ".log)")
                 .collect(Collectors.joining(", "))).append(" (and the logs of removed members, if any)\n");
         Files.writeString(dir.resolve("report.md"), md);

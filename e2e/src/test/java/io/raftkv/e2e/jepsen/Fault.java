@@ -15,7 +15,14 @@ enum Fault {
     /** Packets from the leader to the others dropped, while theirs to the leader still arrive. */
     PARTITION_ONE_WAY(true),
     /** MemberRemove of a random member, then MemberAdd and start of a fresh one, under load. */
-    MEMBERSHIP(false);
+    MEMBERSHIP(false),
+    /** Two members replaced by two fresh ones in one raftkv ChangeMembers call (joint consensus); raftkv only. */
+    REPLACE_TWO(false),
+    /**
+     * A member's data directory (its own size-limited tmpfs) filled to the last byte for the window;
+     * the filler is deleted at the end and the member restarted if it exited.
+     */
+    DISK_FULL(false);
 
     private final boolean partition;
 

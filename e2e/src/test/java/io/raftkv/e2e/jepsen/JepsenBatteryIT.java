@@ -27,13 +27,13 @@ class JepsenBatteryIT {
         Duration load = Duration.ofSeconds(Long.getLong("jepsen.seconds", 20));
         String only = System.getProperty("jepsen.scenarios", "");
         return Stream.of(
-                new Scenario("crash-3", kind, 3, List.of(Fault.KILL, Fault.PAUSE), load, 3_000, 2_000, seed),
+                new Scenario("crash-3", kind, 3, List.of(Fault.KILL, Fault.PAUSE, Fault.DISK_FULL), load, 3_000, 2_000, seed),
                 new Scenario("partition-3", kind, 3,
                         List.of(Fault.PARTITION_LEADER, Fault.PARTITION_HALVES, Fault.PARTITION_ONE_WAY), load, 3_000, 2_000, seed),
                 new Scenario("partition-5", kind, 5,
                         List.of(Fault.PARTITION_BRIDGE, Fault.PARTITION_HALVES, Fault.PARTITION_ONE_WAY), load, 3_000, 2_000, seed),
                 new Scenario("mixed-5", kind, 5,
-                        List.of(Fault.MEMBERSHIP, Fault.KILL, Fault.PAUSE, Fault.PARTITION_LEADER), load, 3_000, 2_000, seed))
+                        List.of(Fault.MEMBERSHIP, Fault.REPLACE_TWO, Fault.KILL, Fault.PAUSE, Fault.PARTITION_LEADER), load, 3_000, 2_000, seed))
                 .filter(s -> only.isBlank() || List.of(only.split(",")).contains(s.name()));
     }
 

@@ -55,10 +55,14 @@ final class JepsenCluster implements AutoCloseable {
     private final List<Integer> members = new CopyOnWriteArrayList<>();
     private final Map<Integer, Process> procs = new HashMap<>();
     private final Map<Integer, Client> clients = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Size of the tmpfs each node's data dir is mounted on; 0 = no tmpfs (plain temp dir). */
+    private final long tmpfsBytes;
+    private final java.util.Set<Path> mounts = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private int nextSlot;
 
-    private JepsenCluster(Kind kind, Net net, Timing timing, Path dataRoot, Path logDir) {
+    private JepsenCluster(Kind kind, Net net, Timing timing, Path dataRoot, Path logDir, long tmpfsBytes) {
+        this.tmpfsBytes = tmpfsBytes;
         this.kind = kind;
         this.net = net;
         this.timing = timing;
@@ -66,10 +70,16 @@ final class JepsenCluster implements AutoCloseable {
         this.logDir = logDir;
     }
 
-    /** Starts {@code size} members, writing node logs under {@code logDir}, and waits until each reports a leader. */
-    static JepsenCluster start(Kind kind, int size, Net net, Timing timing, Path logDir) throws IOException {
+    /**
+     * Starts {@code size} members, writing node logs under {@code logDir}, and waits until each
+     * reports a leader. With {@code tmpfsBytes > 0} every node's data dir is a tmpfs of that size
+     * (for {@link Fault#DISK_FULL}); that needs root.
+     */
+    static JepsenCluster start(Kind kind, int size, Net net, Timing timing, Path logDir, long tmpfsBytes) throws IOException {
         Files.createDirectories(logDir);
-        JepsenCluster c = new JepsenCluster(kind, net, timing, Files.createTempDirectory("raftkv-jepsen-"), logDir);
+        unmountStale();
+        JepsenCluster c = new JepsenCluster(kind, net, timing,
+                Files.createTempDirectory(DATA_PREFIX + ProcessHandle.current().pid() + "-"), logDir, tmpfsBytes);
         try {
             for (int i = 0; i < size; i++) {
                 net.addNode(i);
@@ -148,6 +158,7 @@ final class JepsenCluster implements AutoCloseable {
                 "--initial-cluster-state", initial ? "new" : "existing",
                 "--heartbeat-interval", Integer.toString(timing.heartbeatMs()),
                 "--election-timeout", Integer.toString(timing.electionMs())));
+        mountDataDir(slot);
         ProcessBuilder pb = new ProcessBuilder(net.wrap(slot, cmd)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve(name(slot) + ".log").toFile()));
         synchronized (procs) {
@@ -157,6 +168,44 @@ final class JepsenCluster implements AutoCloseable {
 
     Path dataDir(int slot) {
         return dataRoot.resolve(name(slot));
+    }
+
+    private static final String DATA_PREFIX = "raftkv-jepsen-";
+
+    /** Unmounts tmpfs data dirs left by runs whose JVM is gone (their pid is in the path). */
+    private static void unmountStale() throws IOException {
+        Path mountsFile = Path.of("/proc/mounts");
+        if (!Files.isReadable(mountsFile)) {
+            return;
+        }
+        for (String line : Files.readAllLines(mountsFile)) {
+            String[] f = line.split(" ");
+            int at = f.length > 1 ? f[1].indexOf("/" + DATA_PREFIX) : -1;
+            if (at < 0) {
+                continue;
+            }
+            String rest = f[1].substring(at + DATA_PREFIX.length() + 1);
+            String pid = rest.substring(0, Math.max(0, rest.indexOf('-')));
+            if (!pid.isEmpty() && pid.chars().allMatch(Character::isDigit)
+                    && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                Cmd.quiet("umount", "-l", f[1]);
+            }
+        }
+    }
+
+    /** The size of each node's tmpfs, 0 when data dirs are plain directories. */
+    long tmpfsBytes() {
+        return tmpfsBytes;
+    }
+
+    private void mountDataDir(int slot) throws IOException {
+        Path dir = dataDir(slot);
+        if (tmpfsBytes <= 0 || mounts.contains(dir)) {
+            return;
+        }
+        Files.createDirectories(dir);
+        Cmd.check("mount", "-t", "tmpfs", "-o", "size=" + tmpfsBytes, "raftkv-jepsen", dir.toString());
+        mounts.add(dir);
     }
 
     static Path raftkvJar() {
@@ -272,6 +321,47 @@ final class JepsenCluster implements AutoCloseable {
         return slot;
     }
 
+    /**
+     * Replaces the members in {@code victims} with as many fresh ones in one raftkv ChangeMembers
+     * call sent to {@code via} (joint consensus), stops the victims and starts the new members;
+     * returns the new slots. raftkv only: etcd has no such service.
+     */
+    List<Integer> replaceMembers(List<Integer> victims, int via) throws Exception {
+        if (kind != Kind.RAFTKV) {
+            throw new IllegalStateException("etcd has no raftkv.v1.Membership/ChangeMembers");
+        }
+        List<ChangeMembersCall.Change> changes = new ArrayList<>();
+        for (int v : victims) {
+            changes.add(new ChangeMembersCall.Change(ChangeMembersCall.REMOVE, memberId(v, via), null, null));
+        }
+        List<Integer> fresh = new ArrayList<>();
+        for (int i = 0; i < victims.size(); i++) {
+            int slot = nextSlot++;
+            net.addNode(slot);
+            fresh.add(slot);
+            changes.add(new ChangeMembersCall.Change(ChangeMembersCall.ADD_VOTER, 0, name(slot), peerUrl(slot)));
+        }
+        List<Long> added = ChangeMembersCall.send(net.host(via) + ":2379", changes, 10_000);
+        if (added.size() != fresh.size()) {
+            throw new IllegalStateException("ChangeMembers added " + added + ", expected " + fresh.size() + " members");
+        }
+        members.removeAll(victims);
+        members.addAll(fresh);
+        for (int v : victims) {
+            Process p = process(v);
+            if (p != null) {
+                p.destroy();
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    kill(v);
+                }
+            }
+        }
+        for (int slot : fresh) {
+            startNode(slot, false);
+        }
+        return fresh;
+    }
+
     private long memberId(int slot, int via) throws Exception {
         for (Member m : client(via).getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers()) {
             if (m.getPeerURIs().stream().anyMatch(u -> u.toString().startsWith(peerUrl(slot)))) {
@@ -305,7 +395,7 @@ final class JepsenCluster implements AutoCloseable {
         }
     }
 
-    /** Closes the clients, kills every node (resuming paused ones first), and deletes the data dirs. */
+    /** Closes the clients, kills every node (resuming paused ones first), unmounts and deletes the data dirs. */
     @Override
     public void close() {
         clients.values().forEach(Client::close);
@@ -327,6 +417,10 @@ final class JepsenCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        for (Path m : mounts) {
+            Cmd.quiet("umount", "-l", m.toString());
+        }
+        mounts.clear();
         try (Stream<Path> walk = Files.walk(dataRoot)) {
             for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(f);

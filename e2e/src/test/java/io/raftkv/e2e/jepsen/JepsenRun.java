@@ -50,6 +50,8 @@ final class JepsenRun {
 
     private static final Duration RECOVERY = Duration.ofSeconds(90);
     private static final Duration CHECK_BUDGET = Duration.ofSeconds(60);
+    /** Each node's tmpfs in DISK_FULL scenarios: room for two preallocated 64 MiB WAL segments and the store. */
+    private static final long DISK_BYTES = 384L << 20;
 
     private JepsenRun() {
     }
@@ -67,10 +69,14 @@ final class JepsenRun {
             if (!net.canPartition() && faults.removeIf(Fault::partition)) {
                 notes.add("partition faults removed from the schedule: " + net.mode());
             }
+            boolean canMount = "root".equals(System.getProperty("user.name"));
+            if (!canMount && faults.remove(Fault.DISK_FULL)) {
+                notes.add("DISK_FULL removed from the schedule: mounting a tmpfs needs root");
+            }
             Schedule schedule = Schedule.plan(scenario.seed(), faults, scenario.duration().toMillis(),
                     scenario.windowMs(), scenario.gapMs());
             JepsenCluster cluster = JepsenCluster.start(scenario.kind(), scenario.nodes(), net,
-                    JepsenCluster.Timing.DEFAULT, reportDir);
+                    JepsenCluster.Timing.DEFAULT, reportDir, faults.contains(Fault.DISK_FULL) ? DISK_BYTES : 0);
             Thread hook = new Thread(cluster::close, "jepsen-cluster-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);
             try {

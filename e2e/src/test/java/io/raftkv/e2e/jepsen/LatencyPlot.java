@@ -24,7 +24,8 @@ final class LatencyPlot {
     private static final Map<Fault, String> SHADE = Map.of(
             Fault.KILL, "#d62728", Fault.PAUSE, "#bcbd22", Fault.PARTITION_LEADER, "#1f77b4",
             Fault.PARTITION_HALVES, "#17becf", Fault.PARTITION_BRIDGE, "#9467bd", Fault.PARTITION_ONE_WAY, "#e377c2",
-            Fault.MEMBERSHIP, "#2ca02c");
+            Fault.MEMBERSHIP, "#2ca02c", Fault.DISK_FULL, "#8c564b",
+            Fault.REPLACE_TWO, "#7f7f7f");
 
     private LatencyPlot() {
     }

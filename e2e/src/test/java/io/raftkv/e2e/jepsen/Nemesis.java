@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * Follows a {@link Schedule} on its own thread: at each step's time it injects the fault into the
@@ -89,7 +90,7 @@ final class Nemesis {
             }
             long start = clock.now();
             String detail;
-            Runnable undo;
+            Supplier<String> undo;
             try {
                 Injected injected = inject(step.fault());
                 detail = injected.detail();
@@ -100,7 +101,10 @@ final class Nemesis {
             }
             sleep(step.durationMs());
             try {
-                undo.run();
+                String note = undo.get();
+                if (!note.isEmpty()) {
+                    detail += "; " + note;
+                }
             } catch (RuntimeException e) {
                 detail += "; undo failed: " + e;
             }
@@ -108,8 +112,15 @@ final class Nemesis {
         }
     }
 
-    /** A fault in place: what was done, and how to undo it. */
-    private record Injected(String detail, Runnable undo) {
+    /** A fault in place: what was done, and how to undo it (returning a note on what the undo found, or ""). */
+    private record Injected(String detail, Supplier<String> undo) {
+    }
+
+    private Supplier<String> healNet() {
+        return () -> {
+            net.heal();
+            return "";
+        };
     }
 
     private Injected inject(Fault fault) throws Exception {
@@ -121,17 +132,23 @@ final class Nemesis {
             case KILL -> {
                 kills++;
                 cluster.kill(target);
-                yield new Injected("kill -9 " + who + "; restarted at the end", () -> restart(target));
+                yield new Injected("kill -9 " + who + "; restarted at the end", () -> {
+                    restart(target);
+                    return "";
+                });
             }
             case PAUSE -> {
                 cluster.signal(target, true);
-                yield new Injected("SIGSTOP " + who + "; SIGCONT at the end", () -> cluster.signal(target, false));
+                yield new Injected("SIGSTOP " + who + "; SIGCONT at the end", () -> {
+                    cluster.signal(target, false);
+                    return "";
+                });
             }
             case PARTITION_LEADER -> {
                 List<Integer> others = new ArrayList<>(members);
                 others.remove(Integer.valueOf(target));
                 cut(List.of(target), others);
-                yield new Injected(who + " isolated from " + names(others), net::heal);
+                yield new Injected(who + " isolated from " + names(others), healNet());
             }
             case PARTITION_HALVES -> {
                 List<Integer> shuffled = shuffled(members);
@@ -139,7 +156,7 @@ final class Nemesis {
                 List<Integer> majority = shuffled.subList(members.size() / 2, members.size());
                 cut(minority, majority);
                 yield new Injected("minority " + names(minority) + " | majority " + names(majority)
-                        + " (leader was " + (leader >= 0 ? cluster.name(leader) : "unknown") + ")", net::heal);
+                        + " (leader was " + (leader >= 0 ? cluster.name(leader) : "unknown") + ")", healNet());
             }
             case PARTITION_BRIDGE -> {
                 List<Integer> shuffled = shuffled(members);
@@ -149,7 +166,7 @@ final class Nemesis {
                 List<Integer> right = rest.subList(rest.size() / 2, rest.size());
                 cut(left, right);
                 yield new Injected(names(left) + " | " + names(right) + ", bridge " + cluster.name(bridge)
-                        + " sees both", net::heal);
+                        + " sees both", healNet());
             }
             case PARTITION_ONE_WAY -> {
                 for (int m : members) {
@@ -157,9 +174,11 @@ final class Nemesis {
                         net.drop(target, m);
                     }
                 }
-                yield new Injected("packets from " + who + " to every other member dropped (one way)", net::heal);
+                yield new Injected("packets from " + who + " to every other member dropped (one way)", healNet());
             }
             case MEMBERSHIP -> changeMembership(members, leader);
+            case DISK_FULL -> fillDisk(target, who);
+            case REPLACE_TWO -> replaceTwo(members, leader);
         };
     }
 
@@ -182,10 +201,50 @@ final class Nemesis {
             }
         }
         if (added < 0) {
-            return new Injected(detail + "; MemberAdd failed: " + addFailure, () -> { });
+            return new Injected(detail + "; MemberAdd failed: " + addFailure, () -> "");
         }
         int fresh = added;
-        return new Injected(detail + ", then MemberAdd + start of fresh " + cluster.name(fresh), () -> { });
+        return new Injected(detail + ", then MemberAdd + start of fresh " + cluster.name(fresh), () -> "");
+    }
+
+    /**
+     * Fills the target's data dir (its own tmpfs) with one preallocated file, so that its next
+     * write or fsync fails with ENOSPC; the undo deletes the file and restarts the member if the
+     * full disk made it exit.
+     */
+    private Injected fillDisk(int target, String who) throws IOException {
+        if (cluster.tmpfsBytes() <= 0) {
+            throw new IllegalStateException("data dirs are not on a size-limited tmpfs");
+        }
+        java.nio.file.Path dir = cluster.dataDir(target);
+        java.nio.file.Path filler = dir.resolve("jepsen-disk-filler");
+        long free = java.nio.file.Files.getFileStore(dir).getUsableSpace();
+        Cmd.check("fallocate", "-l", Long.toString(free), filler.toString());
+        long left = java.nio.file.Files.getFileStore(dir).getUsableSpace();
+        return new Injected("filled " + who + "'s data dir (" + (cluster.tmpfsBytes() >> 20) + " MiB tmpfs): "
+                + (free >> 20) + " MiB taken, " + left + " bytes left", () -> {
+            try {
+                java.nio.file.Files.deleteIfExists(filler);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            if (!cluster.alive(target)) {
+                restart(target);
+                return cluster.name(target) + " had exited with the disk full (see its log); restarted";
+            }
+            return cluster.name(target) + " still running when space came back";
+        });
+    }
+
+    private Injected replaceTwo(List<Integer> members, int leader) throws Exception {
+        cluster.awaitHealthy(Duration.ofSeconds(20));
+        List<Integer> victims = shuffled(members).subList(0, 2);
+        int via = leader >= 0 && !victims.contains(leader) ? leader
+                : members.stream().filter(m -> !victims.contains(m)).findFirst().orElseThrow();
+        List<Integer> fresh = cluster.replaceMembers(victims, via);
+        return new Injected("ChangeMembers via " + cluster.name(via) + ": remove " + names(victims)
+                + (victims.contains(leader) ? " (with the leader)" : "") + ", add " + names(fresh) + " in one change",
+                () -> "");
     }
 
     private void restart(int slot) {

@@ -7,6 +7,7 @@ import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.raftkv.lincheck.Budget;
 import io.raftkv.lincheck.CheckResult;
@@ -40,6 +41,7 @@ final class RegisterWorkload implements Workload {
     private final int keys;
     private final int opsPerKey;
     private final long timeoutMs;
+    private final boolean serializableReads;
     private final ClientThreads threads = new ClientThreads();
     private final ConcurrentLinkedQueue<Operation> ops = new ConcurrentLinkedQueue<>();
     private final AtomicLong[] perKeyCount;
@@ -52,6 +54,16 @@ final class RegisterWorkload implements Workload {
      * @param timeoutMs how long a client waits for an answer before the request is indeterminate
      */
     RegisterWorkload(int clients, int keys, int opsPerKey, long timeoutMs) {
+        this(clients, keys, opsPerKey, timeoutMs, false);
+    }
+
+    /**
+     * Like {@link #RegisterWorkload(int, int, int, long)}; with {@code serializableReads} the GETs
+     * are etcd serializable reads (answered from the member's local state, documented as possibly
+     * stale), which only the harness's self-check uses: it must then find violations.
+     */
+    RegisterWorkload(int clients, int keys, int opsPerKey, long timeoutMs, boolean serializableReads) {
+        this.serializableReads = serializableReads;
         this.clients = clients;
         this.keys = keys;
         this.opsPerKey = opsPerKey;
@@ -100,7 +112,8 @@ final class RegisterWorkload implements Workload {
         long call = history.now();
         if (dice < 0.5) {
             try {
-                GetResponse r = ClientThreads.await(kv.get(keyBytes), timeoutMs);
+                GetResponse r = ClientThreads.await(serializableReads
+                        ? kv.get(keyBytes, GetOption.builder().withSerializable(true).build()) : kv.get(keyBytes), timeoutMs);
                 String value = r.getKvs().isEmpty() ? null : r.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
                 lastSeen.put(key, value);
                 record(history, Operation.get(client, key, value, call, afterCall(history, call)), "GET", History.Outcome.OK);

@@ -77,7 +77,7 @@ final class JepsenCluster implements AutoCloseable {
      */
     static JepsenCluster start(Kind kind, int size, Net net, Timing timing, Path logDir, long tmpfsBytes) throws IOException {
         Files.createDirectories(logDir);
-        unmountStale();
+        cleanStale();
         JepsenCluster c = new JepsenCluster(kind, net, timing,
                 Files.createTempDirectory(DATA_PREFIX + ProcessHandle.current().pid() + "-"), logDir, tmpfsBytes);
         try {
@@ -172,23 +172,45 @@ final class JepsenCluster implements AutoCloseable {
 
     private static final String DATA_PREFIX = "raftkv-jepsen-";
 
-    /** Unmounts tmpfs data dirs left by runs whose JVM is gone (their pid is in the path). */
-    private static void unmountStale() throws IOException {
-        Path mountsFile = Path.of("/proc/mounts");
-        if (!Files.isReadable(mountsFile)) {
-            return;
-        }
-        for (String line : Files.readAllLines(mountsFile)) {
-            String[] f = line.split(" ");
-            int at = f.length > 1 ? f[1].indexOf("/" + DATA_PREFIX) : -1;
+    /**
+     * Cleans up after runs whose JVM died without running its shutdown hooks (kill -9): their node
+     * processes are killed, their tmpfs data dirs unmounted and deleted. Such a run is recognised by
+     * its data dir, {@code raftkv-jepsen-<pid>-*} in the temp dir, whose pid no longer exists.
+     */
+    private static void cleanStale() throws IOException {
+        java.util.function.Predicate<String> stale = path -> {
+            int at = path.indexOf(DATA_PREFIX);
             if (at < 0) {
-                continue;
+                return false;
             }
-            String rest = f[1].substring(at + DATA_PREFIX.length() + 1);
+            String rest = path.substring(at + DATA_PREFIX.length());
             String pid = rest.substring(0, Math.max(0, rest.indexOf('-')));
-            if (!pid.isEmpty() && pid.chars().allMatch(Character::isDigit)
-                    && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
-                Cmd.quiet("umount", "-l", f[1]);
+            return !pid.isEmpty() && pid.chars().allMatch(Character::isDigit)
+                    && ProcessHandle.of(Long.parseLong(pid)).isEmpty();
+        };
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> java.util.Arrays.stream(a).anyMatch(stale)).orElse(false))
+                .forEach(ProcessHandle::destroyForcibly);
+        Path mountsFile = Path.of("/proc/mounts");
+        if (Files.isReadable(mountsFile)) {
+            for (String line : Files.readAllLines(mountsFile)) {
+                String[] f = line.split(" ");
+                if (f.length > 1 && stale.test(f[1])) {
+                    Cmd.quiet("umount", "-l", f[1]);
+                }
+            }
+        }
+        try (Stream<Path> dirs = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().startsWith(DATA_PREFIX) && stale.test(d.toString())).toList()) {
+                deleteTree(d);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
             }
         }
     }
@@ -421,10 +443,8 @@ final class JepsenCluster implements AutoCloseable {
             Cmd.quiet("umount", "-l", m.toString());
         }
         mounts.clear();
-        try (Stream<Path> walk = Files.walk(dataRoot)) {
-            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        try {
+            deleteTree(dataRoot);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -18,10 +18,11 @@ class JepsenSelfCheckIT {
     @Test
     void serializableReadsThroughAnIsolatedLeaderAreReportedAsNotLinearizable() throws Exception {
         Scenario s = new Scenario("selfcheck-3", JepsenCluster.Kind.RAFTKV, 3, List.of(Fault.PARTITION_LEADER),
-                Duration.ofSeconds(14), 8_000, 3_000, Long.getLong("jepsen.seed", 7));
+                Duration.ofSeconds(16), 6_000, 3_000, Long.getLong("jepsen.seed", 7));
         JepsenRun.Outcome outcome = JepsenRun.run(s, () -> List.of(new RegisterWorkload(8, 2, 60, 1_500, true)));
         Workload.Result register = outcome.results().stream().filter(r -> r.workload().equals("register"))
                 .findFirst().orElseThrow();
+        assertThat(outcome.timeline()).as("the partition was injected").isNotEmpty();
         assertThat(register.verdict()).as(outcome.summary()).isEqualTo(Workload.Verdict.FAIL);
         assertThat(register.details()).as("the counterexample shows a read").anyMatch(l -> l.contains(" GET "));
         assertThat(outcome.passed()).isFalse();

@@ -7,7 +7,8 @@ import java.util.List;
  * 127.77.B.(10+slot) on the host's loopback. If root-namespace nftables works, drops are rules in a
  * table of this run's own (output hook, by source and destination address, which the node's peer
  * transport sets by binding its own address); otherwise no partition can be injected, and
- * {@link #cannotInject()} says so.
+ * {@link #cannotInject()} says so. Tables of crashed earlier runs ({@code rkvj<pid>} with a dead
+ * pid) are deleted at creation.
  */
 final class LoopbackNet implements Net {
     private final String table = "rkvj" + ProcessHandle.current().pid();
@@ -20,8 +21,15 @@ final class LoopbackNet implements Net {
         this.nft = nft;
     }
 
-    /** Creates this run's nftables table if nft works here. */
+    /** Creates this run's nftables table if nft works here, after deleting tables of runs whose JVM is gone. */
     static LoopbackNet create() {
+        for (String line : Cmd.run(List.of("nft", "list", "tables")).output().split("\n")) {
+            String[] f = line.strip().split(" ");
+            if (f.length == 3 && f[2].startsWith("rkvj") && f[2].substring(4).chars().allMatch(Character::isDigit)
+                    && f[2].length() > 4 && ProcessHandle.of(Long.parseLong(f[2].substring(4))).isEmpty()) {
+                Cmd.quiet("nft", "delete", "table", f[1], f[2]);
+            }
+        }
         Cmd.quiet("nft", "delete", "table", "inet", "rkvj" + ProcessHandle.current().pid());
         boolean nft = Cmd.run(List.of("nft", "add", "table", "inet", "rkvj" + ProcessHandle.current().pid())).ok();
         LoopbackNet net = new LoopbackNet(nft);

@@ -76,10 +76,11 @@ final class DurabilityWorkload implements Workload {
     public Result check(JepsenCluster cluster, Duration budget) throws Exception {
         List<String> details = new ArrayList<>();
         Set<String> lostAnywhere = new TreeSet<>();
+        long deadline = System.nanoTime() + budget.toNanos();
         for (int slot : cluster.members()) {
-            Set<String> present = readAll(cluster, slot, budget);
+            Set<String> present = readAll(cluster, slot, deadline);
             if (present == null) {
-                details.add(cluster.name(slot) + ": no answer to a linearizable range read within " + budget);
+                details.add(cluster.name(slot) + ": no answer to a linearizable range read within the check's " + budget);
                 continue;
             }
             Set<String> lost = lost(acknowledged, present);
@@ -102,10 +103,12 @@ final class DurabilityWorkload implements Workload {
         return lost;
     }
 
-    /** This workload's keys as a linearizable read through {@code slot} sees them, retrying until {@code budget}; null if it never answers. */
-    private Set<String> readAll(JepsenCluster cluster, int slot, Duration budget) {
-        long deadline = System.nanoTime() + budget.toNanos();
-        while (System.nanoTime() < deadline) {
+    /**
+     * This workload's keys as a linearizable read through {@code slot} sees them, retrying until
+     * {@code deadline} ({@link System#nanoTime()}; one try at least); null if it never answers.
+     */
+    private Set<String> readAll(JepsenCluster cluster, int slot, long deadline) {
+        for (boolean first = true; first || System.nanoTime() < deadline; first = false) {
             try {
                 GetResponse r = ClientThreads.await(cluster.client(slot).getKVClient().get(bytes(prefix),
                         GetOption.builder().isPrefix(true).withKeysOnly(true).build()), 10_000);

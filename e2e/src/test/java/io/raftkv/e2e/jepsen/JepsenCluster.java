@@ -345,8 +345,14 @@ final class JepsenCluster implements AutoCloseable {
 
     /**
      * Replaces the members in {@code victims} with as many fresh ones in one raftkv ChangeMembers
-     * call sent to {@code via} (joint consensus), stops the victims and starts the new members;
-     * returns the new slots. raftkv only: etcd has no such service.
+     * call sent to {@code via} (joint consensus), and returns the new slots. raftkv only: etcd has
+     * no such service.
+     *
+     * <p>The new members are started <em>before</em> the call: the joint configuration needs a
+     * majority of the new voter set, which the survivors alone may not have (replacing two of
+     * three), and the call answers only once the change is applied. If the call fails or times
+     * out, the member list the cluster reports decides who is a member; new members it does not
+     * list are stopped. Victims that left are stopped.
      */
     List<Integer> replaceMembers(List<Integer> victims, int via) throws Exception {
         if (kind != Kind.RAFTKV) {
@@ -356,6 +362,7 @@ final class JepsenCluster implements AutoCloseable {
         for (int v : victims) {
             changes.add(new ChangeMembersCall.Change(ChangeMembersCall.REMOVE, memberId(v, via), null, null));
         }
+        List<Integer> before = List.copyOf(members);
         List<Integer> fresh = new ArrayList<>();
         for (int i = 0; i < victims.size(); i++) {
             int slot = nextSlot++;
@@ -363,25 +370,73 @@ final class JepsenCluster implements AutoCloseable {
             fresh.add(slot);
             changes.add(new ChangeMembersCall.Change(ChangeMembersCall.ADD_VOTER, 0, name(slot), peerUrl(slot)));
         }
-        List<Long> added = ChangeMembersCall.send(net.host(via) + ":2379", changes, 10_000);
-        if (added.size() != fresh.size()) {
-            throw new IllegalStateException("ChangeMembers added " + added + ", expected " + fresh.size() + " members");
-        }
         members.removeAll(victims);
         members.addAll(fresh);
-        for (int v : victims) {
-            Process p = process(v);
-            if (p != null) {
-                p.destroy();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    kill(v);
-                }
-            }
-        }
         for (int slot : fresh) {
             startNode(slot, false);
         }
+        RuntimeException failure = null;
+        try {
+            ChangeMembersCall.send(net.host(via) + ":2379", changes, 15_000);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        List<Integer> survivors = before.stream().filter(m -> !victims.contains(m)).toList();
+        List<Integer> listed = failure == null ? concat(survivors, fresh) : listedMembers(via, survivors, victims, fresh);
+        members.clear();
+        members.addAll(listed);
+        for (int slot : concat(before, fresh)) {
+            if (!listed.contains(slot)) {
+                Process p = process(slot);
+                if (p != null) {
+                    p.destroy();
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        kill(slot);
+                    }
+                }
+            }
+        }
+        if (failure != null) {
+            throw new IllegalStateException("ChangeMembers failed (" + failure.getMessage() + "); members now "
+                    + listed.stream().map(this::name).toList(), failure);
+        }
         return fresh;
+    }
+
+    /**
+     * Which members the member list holds after a ChangeMembers whose outcome is unknown, asking
+     * {@code via} first, then the other survivors (a removed member may not know it was removed),
+     * retrying for up to 20 s.
+     */
+    private List<Integer> listedMembers(int via, List<Integer> survivors, List<Integer> victims, List<Integer> fresh)
+            throws InterruptedException {
+        List<Integer> candidates = concat(concat(survivors, victims), fresh);
+        List<Integer> askOrder = new ArrayList<>(List.of(via));
+        survivors.stream().filter(m -> m != via).forEach(askOrder::add);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            for (int ask : askOrder) {
+                try {
+                    List<String> urls = new ArrayList<>();
+                    for (Member m : client(ask).getClusterClient().listMember().get(2, TimeUnit.SECONDS).getMembers()) {
+                        m.getPeerURIs().forEach(u -> urls.add(u.toString()));
+                    }
+                    return candidates.stream().filter(c -> urls.stream().anyMatch(u -> u.startsWith(peerUrl(c)))).toList();
+                } catch (Exception notNow) {
+                    // not answering: ask the next one
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no survivor answered MemberList after ChangeMembers through " + name(via));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static List<Integer> concat(List<Integer> a, List<Integer> b) {
+        List<Integer> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 
     private long memberId(int slot, int via) throws Exception {

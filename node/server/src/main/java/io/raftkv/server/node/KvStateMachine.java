@@ -36,6 +36,8 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     private final AtomicReference<KvStore> store = new AtomicReference<>();
     /** Called after the member table changes (to update the transport's peer list). */
     private volatile Runnable onMembersChanged = () -> { };
+    /** See {@link #appendedMembers()}. */
+    private final java.util.Map<Long, Member> appendedMembers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Opens (or creates) the state machine in {@code dataDir}. */
     public KvStateMachine(Path dataDir, MvccOptions options, MemberTable members) throws IOException {
@@ -108,9 +110,33 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     public void applyConfChange(long index, ConfChange cc) {
         if (cc.context().length > 0) {
             members.apply(index, parseChange(cc.context()));
+            appendedMembers.clear();
             onMembersChanged.run();
         }
         store.get().markApplied(index);
+    }
+
+    /** Remembers the members a durable, unapplied configuration entry adds, so their peers can be reached. */
+    @Override
+    public void confChangeAppended(ConfChange cc) {
+        if (cc.context().length == 0) {
+            return;
+        }
+        boolean added = false;
+        for (Member m : parseChange(cc.context()).getUpsertsList()) {
+            added |= appendedMembers.put(m.getID(), m) == null;
+        }
+        if (added) {
+            onMembersChanged.run();
+        }
+    }
+
+    /**
+     * Members named by a configuration entry that is durable but not applied yet (Raft thesis §4.1:
+     * it already counts for quorums); empty once a configuration entry is applied. Safe from any thread.
+     */
+    public java.util.Collection<Member> appendedMembers() {
+        return java.util.List.copyOf(appendedMembers.values());
     }
 
     @Override

@@ -20,10 +20,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -47,6 +49,8 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     private final List<Runnable> storeReplacedHooks = new CopyOnWriteArrayList<>();
     /** Called after the member table changes (to update the transport's peer list). */
     private volatile Runnable onMembersChanged = () -> { };
+    /** See {@link #appendedMembers()}. */
+    private final Map<Long, Member> appendedMembers = new ConcurrentHashMap<>();
     private volatile LeaseListener leaseListener = new LeaseListener() { };
 
     /**
@@ -175,9 +179,33 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
     public void applyConfChange(long index, ConfChange cc) {
         if (cc.context().length > 0) {
             members.apply(index, parseChange(cc.context()));
+            appendedMembers.clear();
             onMembersChanged.run();
         }
         store.get().markApplied(index);
+    }
+
+    /** Remembers the members a durable, unapplied configuration entry adds, so their peers can be reached. */
+    @Override
+    public void confChangeAppended(ConfChange cc) {
+        if (cc.context().length == 0) {
+            return;
+        }
+        boolean added = false;
+        for (Member m : parseChange(cc.context()).getUpsertsList()) {
+            added |= appendedMembers.put(m.getID(), m) == null;
+        }
+        if (added) {
+            onMembersChanged.run();
+        }
+    }
+
+    /**
+     * Members named by a configuration entry that is durable but not applied yet (Raft thesis §4.1:
+     * it already counts for quorums); empty once a configuration entry is applied. Safe from any thread.
+     */
+    public Collection<Member> appendedMembers() {
+        return List.copyOf(appendedMembers.values());
     }
 
     @Override

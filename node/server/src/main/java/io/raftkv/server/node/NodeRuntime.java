@@ -46,6 +46,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -364,10 +365,12 @@ public class NodeRuntime {
 
     private void updatePeers() {
         Map<Long, String> peers = new HashMap<>();
-        for (Member m : machine.members().list()) {
+        List<Member> known = new ArrayList<>(machine.members().list());
+        known.addAll(machine.appendedMembers()); // voters of an appended, uncommitted configuration
+        for (Member m : known) {
             if (m.getID() != memberId && m.getPeerURLsCount() > 0) {
                 URI u = URI.create(m.getPeerURLs(0));
-                peers.put(m.getID(), u.getHost() + ":" + u.getPort());
+                peers.putIfAbsent(m.getID(), u.getHost() + ":" + u.getPort());
             }
         }
         transport.setPeers(peers);

@@ -58,6 +58,15 @@ public final class RaftDriver implements AutoCloseable {
         /** Applies a configuration entry at {@code index} (member table bookkeeping). */
         void applyConfChange(long index, ConfChange cc);
 
+        /**
+         * A configuration entry was made durable here but is not applied yet. It already governs
+         * quorums (a configuration takes effect when appended, Raft thesis §4.1), so a voter it adds
+         * may be needed to commit it: the peers it names must be reachable before it commits, not
+         * only once it is applied. Called on the driver thread; the default does nothing.
+         */
+        default void confChangeAppended(ConfChange cc) {
+        }
+
         /** Records {@code index} as applied for an entry with no effect (the leader's no-op). */
         void applyNoop(long index);
 
@@ -464,6 +473,11 @@ public final class RaftDriver implements AutoCloseable {
                 if (rd.hardState() != null) {
                     durableTerm = rd.hardState().term();
                     durableVote = rd.hardState().vote();
+                }
+            }
+            for (Entry e : rd.entries()) {
+                if (e.type() == EntryType.CONF_CHANGE) {
+                    machine.confChangeAppended(ConfChange.decode(e.data()));
                 }
             }
         } catch (IOException e) {

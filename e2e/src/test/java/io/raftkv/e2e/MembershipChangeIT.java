@@ -1,19 +1,14 @@
 package io.raftkv.e2e;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.UnknownFieldSet;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.options.GetOption;
 import io.grpc.StatusRuntimeException;
+import io.raftkv.e2e.ChangeMembersCall.Change;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,61 +28,13 @@ import static org.awaitility.Awaitility.await;
 /**
  * raftkv.v1.Membership/ChangeMembers against real node processes: two members replaced in one
  * joint-consensus change (what the operator does to replace failed members), sent to a learner
- * so that the request is forwarded to the leader, under a steady write load. The test speaks
- * the service's wire format by field number (raftkv/membership.proto).
+ * so that the request is forwarded to the leader, under a steady write load.
  */
 class MembershipChangeIT {
-    private static final String SERVICE = "raftkv.v1.Membership";
-    private static final int ADD_VOTER = 0;
-    private static final int ADD_LEARNER = 1;
-    private static final int REMOVE = 2;
     private static final String LEARNER_NOT_READY = "etcdserver: can only promote a learner member which is in sync with leader";
 
-    /** One MemberChange (kind=1, id=2, name=3, peer_urls=4). */
-    private record Change(int kind, long id, String name, String peerUrl) {
-        byte[] encode() {
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-                if (kind != 0) {
-                    out.writeEnum(1, kind);
-                }
-                if (id != 0) {
-                    out.writeUInt64(2, id);
-                }
-                if (name != null) {
-                    out.writeString(3, name);
-                }
-                if (peerUrl != null) {
-                    out.writeString(4, peerUrl);
-                }
-                out.flush();
-                return bytes.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
-    /** Calls ChangeMembers (changes = field 1) and returns the members it added (field 2). */
-    private static List<Member> changeMembers(String url, List<Change> changes) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        for (Change c : changes) {
-            out.writeByteArray(1, c.encode());
-        }
-        out.flush();
-        try (RawGrpc grpc = new RawGrpc(url)) {
-            byte[] resp = grpc.unary(SERVICE, "ChangeMembers", bytes.toByteArray(), Duration.ofSeconds(15));
-            UnknownFieldSet.Field added = UnknownFieldSet.parseFrom(resp).getField(2);
-            List<Member> out2 = new ArrayList<>();
-            if (added != null) {
-                for (ByteString m : added.getLengthDelimitedList()) {
-                    out2.add(Member.parseFrom(m));
-                }
-            }
-            return out2;
-        }
+    private static List<Member> changeMembers(String url, List<Change> changes) {
+        return ChangeMembersCall.send(url, changes, Duration.ofSeconds(15));
     }
 
     private static ByteSequence bs(String s) {
@@ -131,8 +78,8 @@ class MembershipChangeIT {
                 int a = c.addMemberSlot();
                 int b = c.addMemberSlot();
                 List<Member> added = changeMembers(c.clientUrl(0), List.of(
-                        new Change(ADD_LEARNER, 0, c.name(a), c.peerUrl(a)),
-                        new Change(ADD_LEARNER, 0, c.name(b), c.peerUrl(b))));
+                        new Change(ChangeMembersCall.ADD_LEARNER, 0, c.name(a), c.peerUrl(a)),
+                        new Change(ChangeMembersCall.ADD_LEARNER, 0, c.name(b), c.peerUrl(b))));
                 assertThat(added).extracting(Member::getName).containsExactly(c.name(a), c.name(b));
                 assertThat(added).allMatch(Member::getIsLearner);
                 assertThat(members(c.clientUrl(0))).containsEntry(c.name(a), "learner").containsEntry(c.name(b), "learner");
@@ -146,10 +93,10 @@ class MembershipChangeIT {
                     ids.put(m.getName(), m.getId());
                 }
                 List<Change> replace = List.of(
-                        new Change(REMOVE, ids.get(c.name(1)), null, null),
-                        new Change(REMOVE, ids.get(c.name(2)), null, null),
-                        new Change(ADD_VOTER, ids.get(c.name(a)), null, null),
-                        new Change(ADD_VOTER, ids.get(c.name(b)), null, null));
+                        new Change(ChangeMembersCall.REMOVE, ids.get(c.name(1)), null, null),
+                        new Change(ChangeMembersCall.REMOVE, ids.get(c.name(2)), null, null),
+                        new Change(ChangeMembersCall.ADD_VOTER, ids.get(c.name(a)), null, null),
+                        new Change(ChangeMembersCall.ADD_VOTER, ids.get(c.name(b)), null, null));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
                     try {
                         changeMembers(c.clientUrl(a), replace);

@@ -19,17 +19,17 @@ import java.util.concurrent.TimeUnit;
  * library knows (raftkv.v1.Membership) and for request bodies no library would send (garbage).
  * Callers encode and decode the messages by field number.
  */
-final class RawGrpc implements AutoCloseable {
+public final class RawGrpc implements AutoCloseable {
     private final ManagedChannel channel;
 
     /** A channel to the gRPC server at {@code url} (http://host:port). */
-    RawGrpc(String url) {
+    public RawGrpc(String url) {
         URI target = URI.create(url);
         this.channel = NettyChannelBuilder.forAddress(target.getHost(), target.getPort()).usePlaintext().build();
     }
 
     /** Calls {@code service/method} with {@code body}; throws StatusRuntimeException on a non-OK status. */
-    byte[] unary(String service, String method, byte[] body, Duration deadline) {
+    public byte[] unary(String service, String method, byte[] body, Duration deadline) {
         MethodDescriptor<byte[], byte[]> md = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(service, method))

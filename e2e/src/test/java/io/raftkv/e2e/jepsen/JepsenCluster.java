@@ -3,6 +3,7 @@ package io.raftkv.e2e.jepsen;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.cluster.Member;
 import io.etcd.jetcd.maintenance.StatusResponse;
+import io.raftkv.e2e.ChangeMembersCall;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -377,7 +378,7 @@ final class JepsenCluster implements AutoCloseable {
         }
         RuntimeException failure = null;
         try {
-            ChangeMembersCall.send(net.host(via) + ":2379", changes, 15_000);
+            ChangeMembersCall.send("http://" + net.host(via) + ":2379", changes, Duration.ofSeconds(15));
         } catch (RuntimeException e) {
             failure = e;
         }

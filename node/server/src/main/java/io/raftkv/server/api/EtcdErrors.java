@@ -36,6 +36,8 @@ public enum EtcdErrors {
     NOT_LEADER(Status.Code.FAILED_PRECONDITION, "etcdserver: not leader"),
     LEADER_CHANGED(Status.Code.UNAVAILABLE, "etcdserver: leader changed"),
     STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped"),
+    /** raftkv's own: the gRPC server took a call before the member opened its data dir. */
+    STARTING(Status.Code.UNAVAILABLE, "raftkv: member is starting"),
     TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
     TIMEOUT_DUE_TO_LEADER_FAIL(Status.Code.UNAVAILABLE,
             "etcdserver: request timed out, possibly due to previous leader failure"),

@@ -1,6 +1,7 @@
 package io.raftkv.server.grpc;
 
 import io.grpc.ServerServiceDefinition;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -32,7 +33,27 @@ public class WatchService extends WatchGrpc.WatchImplBase {
     @Override
     public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> obs) {
         ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) obs;
-        WatchHub.Stream stream = node.watchHub().open(new WatchHub.Sink() {
+        WatchHub hub;
+        try {
+            hub = node.watchHub();
+        } catch (StatusRuntimeException e) {
+            // still starting: a retryable status, so that clients come back (jetcd resumes on UNAVAILABLE)
+            obs.onError(e);
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(WatchRequest req) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
+        WatchHub.Stream stream = hub.open(new WatchHub.Sink() {
             @Override
             public boolean isReady() {
                 return call.isReady();

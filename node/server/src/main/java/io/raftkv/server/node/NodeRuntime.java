@@ -68,6 +68,9 @@ import java.util.logging.Logger;
  */
 @ApplicationScoped
 public class NodeRuntime {
+    /** The exit status of a member whose driver died (etcd's panic status). */
+    static final int FATAL_EXIT_STATUS = 2;
+
     private static final Logger LOG = Logger.getLogger(NodeRuntime.class.getName());
     private static volatile NodeSettings configured;
 
@@ -313,6 +316,13 @@ public class NodeRuntime {
             registerMetrics(d);
         }
         this.membership = new Membership(d, machine, settings.token());
+        // etcd panics on what it cannot handle; so does this member, rather than stay up as a
+        // leader without a driver. Its state is durable, so this is a crash like any other.
+        d.onFatal(t -> {
+            LOG.severe("raft driver failed (" + t + "); exiting with status " + FATAL_EXIT_STATUS
+                    + " so that a supervisor restarts this member from its durable state");
+            Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+        });
         this.driver = d;
         d.start();
         started.complete(null);
@@ -409,14 +419,26 @@ public class NodeRuntime {
         return d;
     }
 
-    /** The state machine (store and member table). */
+    /** The state machine (store and member table); UNAVAILABLE while the member is starting. */
     public KvStateMachine machine() {
-        return machine;
+        return started(machine);
     }
 
-    /** The watch hub serving this member's watchers. */
+    /** The watch hub serving this member's watchers; UNAVAILABLE while the member is starting. */
     public WatchHub watchHub() {
-        return watchHub;
+        return started(watchHub);
+    }
+
+    /**
+     * {@code part}, or a retryable UNAVAILABLE while it does not exist yet: the gRPC server may take
+     * calls before the data dir is open. etcd is not listening then, so its clients see UNAVAILABLE
+     * too and retry (jetcd stops a watch for good on any other code).
+     */
+    private static <T> T started(T part) {
+        if (part == null) {
+            throw EtcdErrors.STARTING.exception();
+        }
+        return part;
     }
 
     /** Membership changes. */
@@ -531,7 +553,7 @@ public class NodeRuntime {
 
     /** The lessor: primary on the leader, where it decides lease expiry. */
     public Lessor lessor() {
-        return lessor;
+        return started(lessor);
     }
 
     /**

@@ -157,6 +157,8 @@ public final class RaftDriver implements AutoCloseable {
     private volatile int pendingProposals;
     private volatile boolean running = true;
     private volatile Throwable fatal;
+    /** Told once, on the driver thread, when the loop dies; see {@link #onFatal(Consumer)}. */
+    private volatile Consumer<Throwable> fatalHandler = t -> { };
 
     /**
      * Creates the driver; call {@link #start()} to run it.
@@ -229,7 +231,18 @@ public final class RaftDriver implements AutoCloseable {
         return status;
     }
 
-    /** The error that stopped the driver, if any. */
+    /**
+     * Sets what happens when the driver loop dies of an error it cannot handle (an
+     * OutOfMemoryError, a failed fsync, a broken invariant): by then every waiting proposal has
+     * failed with "etcdserver: server stopped". The node exits so that a supervisor restarts it
+     * from its durable state, as etcd panics; a member that stays up without a driver would keep
+     * claiming in its status to lead.
+     */
+    public void onFatal(Consumer<Throwable> handler) {
+        this.fatalHandler = handler;
+    }
+
+    /** The error the driver loop died of, or null while it runs. */
     public Throwable fatalError() {
         return fatal;
     }
@@ -362,6 +375,7 @@ public final class RaftDriver implements AutoCloseable {
             running = false;
             LOG.log(Level.SEVERE, "raft driver stopped", t);
             failAll(EtcdErrors.STOPPED.exception());
+            fatalHandler.accept(t);
         }
     }
 
@@ -574,6 +588,12 @@ public final class RaftDriver implements AutoCloseable {
                 if (f != null) {
                     f.completeExceptionally(ex);
                 }
+            } catch (Error err) {
+                // the loop dies of it (see onFatal); this proposal has left pending, so fail it here
+                if (f != null) {
+                    f.completeExceptionally(EtcdErrors.STOPPED.exception());
+                }
+                throw err;
             }
         }
         applied = e.index();

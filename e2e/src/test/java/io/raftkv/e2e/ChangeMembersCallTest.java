@@ -1,4 +1,4 @@
-package io.raftkv.e2e.jepsen;
+package io.raftkv.e2e;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
@@ -42,7 +42,7 @@ class ChangeMembersCallTest {
     }
 
     @Test
-    void addedIdsAreReadFromField2MembersSkippingHeaderAndMemberList() throws Exception {
+    void addedMembersAreReadFromField2SkippingHeaderAndMemberList() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         out.writeByteArray(1, member(99, "header-like"));  // header: skipped
@@ -50,7 +50,7 @@ class ChangeMembersCallTest {
         out.writeByteArray(2, member(8, "n8"));
         out.writeByteArray(3, member(1, "n1"));  // members: skipped
         out.flush();
-        assertThat(ChangeMembersCall.addedIds(bytes.toByteArray())).containsExactly(7L, 8L);
+        assertThat(ChangeMembersCall.added(bytes.toByteArray())).extracting(m -> m.getID()).containsExactly(7L, 8L);
     }
 
     private static byte[] member(long id, String name) throws Exception {

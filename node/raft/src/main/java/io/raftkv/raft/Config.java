@@ -17,10 +17,14 @@ import java.util.random.RandomGenerator;
  * @param checkQuorum        leader steps down without a quorum of recent contact; followers
  *                           ignore vote requests while their leader lease holds
  * @param random             seeded source of randomness for election timeouts
+ * @param maxInflightBytes   bytes of entries in unacknowledged AppendEntries per follower in
+ *                           REPLICATE state (etcd's MaxInflightBytes); 0 = bounded by the message
+ *                           count only. The window is full once it holds this many, so one message
+ *                           larger than the bound still goes
  */
 public record Config(long id, int electionTicks, int heartbeatTicks, long maxSizePerMsgBytes,
                      int maxInflightMsgs, long maxApplyBytes, boolean preVote, boolean checkQuorum,
-                     RandomGenerator random) {
+                     RandomGenerator random, long maxInflightBytes) {
 
     public Config {
         if (id == RaftNode.NONE) {
@@ -35,6 +39,16 @@ public record Config(long id, int electionTicks, int heartbeatTicks, long maxSiz
         if (random == null) {
             throw new IllegalArgumentException("a seeded RandomGenerator is required");
         }
+        if (maxInflightBytes < 0) {
+            throw new IllegalArgumentException("maxInflightBytes must not be negative");
+        }
+    }
+
+    /** A configuration whose in-flight window is bounded by message count only. */
+    public Config(long id, int electionTicks, int heartbeatTicks, long maxSizePerMsgBytes, int maxInflightMsgs,
+                  long maxApplyBytes, boolean preVote, boolean checkQuorum, RandomGenerator random) {
+        this(id, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs, maxApplyBytes, preVote,
+                checkQuorum, random, 0);
     }
 
     /** Defaults: election 3 ticks, heartbeat 2 ticks, 1 MiB messages, 512 in flight, pre-vote and check-quorum on. */
@@ -44,6 +58,13 @@ public record Config(long id, int electionTicks, int heartbeatTicks, long maxSiz
 
     /** A copy with other election and heartbeat ticks. */
     public Config withTicks(int election, int heartbeat) {
-        return new Config(id, election, heartbeat, maxSizePerMsgBytes, maxInflightMsgs, maxApplyBytes, preVote, checkQuorum, random);
+        return new Config(id, election, heartbeat, maxSizePerMsgBytes, maxInflightMsgs, maxApplyBytes, preVote, checkQuorum,
+                random, maxInflightBytes);
+    }
+
+    /** A copy whose in-flight window per follower also holds at most {@code bytes} of entries. */
+    public Config withMaxInflightBytes(long bytes) {
+        return new Config(id, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs, maxApplyBytes, preVote,
+                checkQuorum, random, bytes);
     }
 }

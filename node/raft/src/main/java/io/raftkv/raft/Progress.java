@@ -24,9 +24,9 @@ public final class Progress {
     boolean learner;
     final Inflights inflights;
 
-    Progress(long next, int maxInflight, boolean learner) {
+    Progress(long next, int maxInflight, long maxInflightBytes, boolean learner) {
         this.next = next;
-        this.inflights = new Inflights(maxInflight);
+        this.inflights = new Inflights(maxInflight, maxInflightBytes);
         this.learner = learner;
     }
 

@@ -1021,8 +1021,12 @@ public class RaftNode {
         if (pr.state == Progress.State.REPLICATE) {
             if (!ents.isEmpty()) {
                 long last = ents.get(ents.size() - 1).index();
+                long bytes = 0;
+                for (Entry e : ents) {
+                    bytes += e.sizeBytes();
+                }
                 pr.next = last + 1;
-                pr.inflights.add(last);
+                pr.inflights.add(last, bytes);
             }
         } else {
             pr.probeSent = true;
@@ -1094,7 +1098,7 @@ public class RaftNode {
         for (long m : members) {
             Progress pr = progress.get(m);
             if (pr == null) {
-                pr = new Progress(log.lastIndex() + 1, cfg.maxInflightMsgs(), false);
+                pr = new Progress(log.lastIndex() + 1, cfg.maxInflightMsgs(), cfg.maxInflightBytes(), false);
                 pr.recentActive = true;
                 if (m == id) {
                     pr.match = log.lastIndex();

@@ -139,6 +139,37 @@ class ReplicationBehaviourTest {
     }
 
     /**
+     * etcd MaxInflightBytes: to a follower that is far behind, the leader keeps at most the byte
+     * bound of unacknowledged entries in flight (plus the one message that crosses it), however
+     * many the message window would allow, so that its memory stays bounded.
+     */
+    @Test
+    void inflightBytesBoundOutstandingEntriesToAFollowerFarBehind() {
+        long maxBytes = 4 * 1024;
+        long maxMessage = 1024;
+        TestCluster c = TestCluster.ofVoters(3, TestCluster.Options.defaults().maxSizePerMsgBytes(maxMessage)
+                .factory((config, storage, applied) -> new RaftNode(config.withMaxInflightBytes(maxBytes), storage, applied)));
+        RaftNode leader = c.elect(1);
+        c.hold(m -> m instanceof AppendEntries && m.to() == 2);
+        for (int i = 0; i < 200; i++) {
+            c.propose(1, "v".repeat(200) + i);
+        }
+        List<AppendEntries> outstanding = c.pending(AppendEntries.class).stream()
+                .filter(a -> a.to() == 2 && !a.entries().isEmpty()).toList();
+        long bytes = outstanding.stream().flatMap(a -> a.entries().stream()).mapToLong(Entry::sizeBytes).sum();
+        assertThat(bytes).as("bytes of entries in flight to the held follower").isLessThan(maxBytes + maxMessage);
+        // one ~200-byte entry per message here: about maxBytes / 200 of them, where the message
+        // window alone (256) would have let all 200 go
+        assertThat(outstanding).as("messages in flight").hasSizeBetween(15, 21);
+        assertThat(leader.commitIndex()).as("node 3 keeps committing").isEqualTo(leader.lastIndex());
+
+        c.releaseHolds();
+        c.stabilize();
+        assertThat(c.logOf(2)).isEqualTo(c.logOf(1));
+        assertThat(c.appliedData(2)).hasSize(200);
+    }
+
+    /**
      * etcd: if every AppendEntries of a full window is lost, a heartbeat response frees a slot so
      * the leader sends again, learns of the gap from the rejection, and repairs the follower.
      */

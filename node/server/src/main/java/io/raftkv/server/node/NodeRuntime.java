@@ -299,8 +299,10 @@ public class NodeRuntime {
 
     private void startDriver(long id) {
         this.memberId = id;
+        // 1 MiB per AppendEntries, 512 in flight but at most 16 MiB of entries per follower, so that
+        // streaming a long log to a member far behind cannot exhaust the heap (etcd MaxInflightBytes).
         Config cfg = new Config(id, settings.electionTicks(), settings.heartbeatTicks(), 1 << 20, 512,
-                64L << 20, true, true, RaftDriver.seededRandom(id));
+                64L << 20, true, true, RaftDriver.seededRandom(id)).withMaxInflightBytes(16L << 20);
         RaftDriver d = new RaftDriver(cfg, wal, machine.store().appliedIndex(), machine,
                 msgs -> transport.send(msgs), settings.tickMillis(), settings.snapshotCount());
         machine.onMembersChanged(this::updatePeers);

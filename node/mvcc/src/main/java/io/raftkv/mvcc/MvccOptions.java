@@ -13,12 +13,18 @@ import java.util.Objects;
  * @param compactionBatchSize how many history versions the background compactor deletes per
  *     write batch; small batches keep the applier's writes flowing
  * @param compactionListener observer of the background compaction
+ * @param latestVersionsBytes memory for the applier's cache of the live versions of recently used
+ *     keys (16 MiB by default; 0 turns it off): a write to a cached key needs no RocksDB read
  */
 public record MvccOptions(
     long quotaBytes,
     boolean syncWrites,
     int compactionBatchSize,
-    CompactionListener compactionListener) {
+    CompactionListener compactionListener,
+    long latestVersionsBytes) {
+
+  /** The default memory for the cache of live versions, 16 MiB. */
+  public static final long DEFAULT_LATEST_VERSIONS_BYTES = 16L * 1024 * 1024;
 
   /** etcd's default backend quota, 2 GiB. */
   public static final long DEFAULT_QUOTA_BYTES = 2L * 1024 * 1024 * 1024;
@@ -32,30 +38,42 @@ public record MvccOptions(
       throw new IllegalArgumentException("compactionBatchSize must be positive");
     }
     Objects.requireNonNull(compactionListener, "compactionListener");
+    if (latestVersionsBytes < 0) {
+      throw new IllegalArgumentException("latestVersionsBytes must not be negative");
+    }
   }
 
-  /** The defaults: 2 GiB quota, no fsync, 1000 versions per compaction batch. */
+  /**
+   * The defaults: 2 GiB quota, no fsync, 1000 versions per compaction batch, 16 MiB of cached live
+   * versions.
+   */
   public static MvccOptions defaults() {
-    return new MvccOptions(DEFAULT_QUOTA_BYTES, false, 1000, CompactionListener.NONE);
+    return new MvccOptions(DEFAULT_QUOTA_BYTES, false, 1000, CompactionListener.NONE,
+        DEFAULT_LATEST_VERSIONS_BYTES);
   }
 
   /** These options with another quota. */
   public MvccOptions withQuotaBytes(long bytes) {
-    return new MvccOptions(bytes, syncWrites, compactionBatchSize, compactionListener);
+    return new MvccOptions(bytes, syncWrites, compactionBatchSize, compactionListener, latestVersionsBytes);
   }
 
   /** These options with fsync on or off. */
   public MvccOptions withSyncWrites(boolean sync) {
-    return new MvccOptions(quotaBytes, sync, compactionBatchSize, compactionListener);
+    return new MvccOptions(quotaBytes, sync, compactionBatchSize, compactionListener, latestVersionsBytes);
   }
 
   /** These options with another compaction batch size. */
   public MvccOptions withCompactionBatchSize(int size) {
-    return new MvccOptions(quotaBytes, syncWrites, size, compactionListener);
+    return new MvccOptions(quotaBytes, syncWrites, size, compactionListener, latestVersionsBytes);
   }
 
   /** These options with another compaction listener. */
   public MvccOptions withCompactionListener(CompactionListener listener) {
-    return new MvccOptions(quotaBytes, syncWrites, compactionBatchSize, listener);
+    return new MvccOptions(quotaBytes, syncWrites, compactionBatchSize, listener, latestVersionsBytes);
+  }
+
+  /** These options with another amount of memory for cached live versions (0: no cache). */
+  public MvccOptions withLatestVersionsBytes(long bytes) {
+    return new MvccOptions(quotaBytes, syncWrites, compactionBatchSize, compactionListener, bytes);
   }
 }

@@ -101,6 +101,15 @@ public final class RocksDbKvStore implements KvStore {
     }
   };
 
+  /** Applier only: the live versions of recently used keys. */
+  private final LatestVersions latest;
+  /**
+   * Applier only: the bytes booked in the meta family under revision currentRevision + 1 (by the
+   * tombstones of the current revision). No revision above that has anything booked yet, so a
+   * write needs no read of its bookkeeping rows.
+   */
+  private long bookedAtNextRevision;
+
   private volatile long appliedIndex;
   private volatile long historyBytes;
   private volatile long currentRevision;
@@ -112,6 +121,7 @@ public final class RocksDbKvStore implements KvStore {
   private RocksDbKvStore(Path dir, MvccOptions options) throws RocksDBException, IOException {
     this.dir = dir;
     this.options = options;
+    this.latest = new LatestVersions(options.latestVersionsBytes());
     Files.createDirectories(dir);
     dbOptions = new DBOptions()
         .setCreateIfMissing(true)
@@ -144,6 +154,7 @@ public final class RocksDbKvStore implements KvStore {
       compactRevision = readMeta(Codec.META_COMPACT_REVISION, 0);
       finished = readMeta(Codec.META_FINISHED_COMPACT_REVISION, 0);
       historyBytes = readMeta(Codec.META_HISTORY_BYTES, 0);
+      bookedAtNextRevision = readMeta(Codec.freeKey(currentRevision + 1), 0);
       try (RocksIterator it = db.newIterator(leaseCf)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           long id = Codec.getLong(it.key(), 0);
@@ -746,6 +757,10 @@ public final class RocksDbKvStore implements KvStore {
       db.write(writeOptions, b.batch);
       historyBytes = newHistoryBytes;
       if (b.changed()) {
+        bookedAtNextRevision = b.frees.getOrDefault(b.newRevision + 1, 0L);
+        for (Map.Entry<Bytes, Optional<KeyValue>> e : b.pending.entrySet()) {
+          latest.put(e.getKey(), e.getValue().orElse(null));
+        }
         currentRevision = b.newRevision;
       }
       appliedIndex = raftIndex;
@@ -1198,9 +1213,19 @@ public final class RocksDbKvStore implements KvStore {
     /** Adds the quota bookkeeping to the batch; returns the new {@link #historyBytes()}. */
     long account() throws RocksDBException {
       for (Map.Entry<Long, Long> e : frees.entrySet()) {
-        byte[] key = Codec.freeKey(e.getKey());
-        byte[] old = db.get(metaCf, key);
-        long total = e.getValue() + (old == null ? 0 : Codec.getLong(old, 0));
+        long rev = e.getKey();
+        byte[] key = Codec.freeKey(rev);
+        long old;
+        if (rev == newRevision) {
+          old = bookedAtNextRevision;
+        } else if (rev > newRevision) {
+          old = 0; // only revisions up to currentRevision + 1 have anything booked
+        } else {
+          byte[] stored = db.get(metaCf, key);
+          old = stored == null ? 0 : Codec.getLong(stored, 0);
+        }
+        long total = e.getValue() + old;
+        e.setValue(total);
         batch.put(metaCf, key, Codec.longBytes(total));
       }
       long next = historyBytes + addedBytes - freedBytes;
@@ -1216,7 +1241,13 @@ public final class RocksDbKvStore implements KvStore {
       if (p != null) {
         return p.orElse(null);
       }
-      return view.get(key, currentRevision);
+      LatestVersions.Slot cached = latest.get(key);
+      if (cached != null) {
+        return cached.kv();
+      }
+      KeyValue kv = view.get(key, currentRevision);
+      latest.put(key, kv);
+      return kv;
     }
 
     /** Scans at {@code rev}; at the new revision the pending writes overlay the stored state. */

@@ -75,8 +75,14 @@ class KvStoreModelPropertyTest {
   /** Small enough that long programs hit NOSPACE, and compactions clear it. */
   static final long QUOTA_BYTES = 450;
 
+  /**
+   * The applier's cache of live versions holds two or three keys here, so programs hit it, miss
+   * it and evict from it all the time.
+   */
+  static final long CACHE_BYTES = 3 * LatestVersions.OVERHEAD_BYTES;
+
   static final MvccOptions OPTIONS = MvccOptions.defaults()
-      .withCompactionBatchSize(3).withQuotaBytes(QUOTA_BYTES);
+      .withCompactionBatchSize(3).withQuotaBytes(QUOTA_BYTES).withLatestVersionsBytes(CACHE_BYTES);
 
   /** Drives both implementations and compares after every step. */
   static final class Harness implements AutoCloseable {

@@ -133,6 +133,11 @@ public final class WatchHub implements AutoCloseable {
     private final AtomicLong latestRevision;
     private volatile Thread thread;
     private volatile boolean closed;
+    /**
+     * True while the hub has no watcher: revisions are then only counted, not handed over. Written
+     * by the hub thread at the end of each drain, read by the apply thread.
+     */
+    private volatile boolean idle;
     /** Watchers and unsynced watchers after the last round, for metrics. */
     private volatile int watcherGauge;
     private volatile int slowWatcherGauge;
@@ -167,6 +172,13 @@ public final class WatchHub implements AutoCloseable {
 
     private void onRevision(long revision, List<Event> events) {
         latestRevision.accumulateAndGet(revision, Math::max);
+        if (idle) {
+            // No watcher to hand it to: the hub catches up its revision when it next runs (and a
+            // watcher created meanwhile reads what it needs from the store), so neither queue the
+            // events nor wake the hub thread, a context switch per write. See drain() for the
+            // other half of this hand-shake.
+            return;
+        }
         long bytes = 0;
         for (Event e : events) {
             bytes += EVENT_OVERHEAD_BYTES + e.kv().key().size() + e.kv().value().size()
@@ -258,17 +270,24 @@ public final class WatchHub implements AutoCloseable {
     public void drain() {
         boolean progressed;
         do {
-            cachedHeader = null;
-            progressed = runCommands();
-            progressed |= dispatchRevisions();
-            progressed |= catchUp();
-            for (Stream s : streams) {
-                s.flush();
-            }
-            answerProgressRequests();
-        } while (progressed);
-        slowWatcherGauge = unsynced.size();
-        watcherGauge = unsynced.size() + syncedCount();
+            do {
+                cachedHeader = null;
+                progressed = runCommands();
+                progressed |= dispatchRevisions();
+                progressed |= catchUp();
+                for (Stream s : streams) {
+                    s.flush();
+                }
+                answerProgressRequests();
+            } while (progressed);
+            slowWatcherGauge = unsynced.size();
+            watcherGauge = unsynced.size() + syncedCount();
+            idle = watcherGauge == 0;
+            // The apply thread writes latestRevision, then reads idle; this thread wrote idle,
+            // now reads latestRevision: one of the two sees the other's write (both volatile), so
+            // a revision that arrived while idle was still true is dispatched here, not left for
+            // the next timed wake-up.
+        } while (!idle && latestRevision.get() > hubRevision);
     }
 
     /** Watchers after the last round (etcd_debugging_mvcc_watcher_total). Thread-safe. */

@@ -126,6 +126,28 @@ class WatchHubTest {
     // ------------------------------------------------------------------ tests
 
     @Test
+    void aHubWithoutWatchersQueuesNothingAndLaterWatchersMissNothing() {
+        WatchHub h = hub();
+        h.drain(); // no watcher: the hub is idle from here on
+        long r1 = put("a", "1");
+        long r2 = put("a", "2");
+        assertThat(h.queuedRevisions()).as("revisions handed over to an idle hub").isZero();
+        RecordingSink now = new RecordingSink();
+        RecordingSink past = new RecordingSink();
+        h.open(now).create(watch("a").build());
+        h.open(past).create(watch("a").setStartRevision(r1).build());
+        h.drain();
+        assertThat(now.sent.get(0).getHeader().getRevision()).isEqualTo(r2);
+        assertThat(now.events(0)).isEmpty();
+        assertThat(revisions(past.events(0))).containsExactly(r1, r2);
+        long r3 = put("a", "3");
+        assertThat(h.queuedRevisions()).as("a hub with watchers is handed every revision").isEqualTo(1);
+        h.drain();
+        assertThat(revisions(now.events(0))).containsExactly(r3);
+        assertThat(revisions(past.events(0))).containsExactly(r1, r2, r3);
+    }
+
+    @Test
     void firstReplyIsCreatedWithCurrentRevisionThenEventsInRevisionOrder() {
         WatchHub h = hub();
         put("a", "0");

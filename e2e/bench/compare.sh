@@ -12,7 +12,8 @@
 #                 shared machine; the default runs one cluster after the other
 #   --out F       also write the table (markdown) to F
 # Environment: NODES (5), HEARTBEAT_MS (100), ELECTION_MS (1000), SNAPSHOT_COUNT (100000),
-#   PORT_BASE (24790), DURATION (10s per load), WARMUP (3s unmeasured before each load), RAFTKV_JAVA_OPTS (JVM options for raftkv members;
+#   PORT_BASE (24790), DURATION (10s per load), WARMUP (3s unmeasured before each load),
+#   PREPARE (60s of unmeasured puts per cluster before the first load), RAFTKV_JAVA_OPTS (JVM options for raftkv members;
 #   default: bin/raftkv's), WATCH_RATE (puts/s fed to the watchers, 50).
 set -euo pipefail
 
@@ -26,6 +27,7 @@ SNAPSHOT_COUNT="${SNAPSHOT_COUNT:-100000}"
 PORT_BASE="${PORT_BASE:-24790}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
+PREPARE="${PREPARE:-60s}"
 WATCH_RATE="${WATCH_RATE:-50}"
 LOAD_TIMEOUT_S=180
 systems=(raftkv etcd)
@@ -34,7 +36,7 @@ interleave=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --quick) DURATION=3s; WARMUP=1s; shift ;;
+    --quick) DURATION=3s; WARMUP=1s; PREPARE=5s; shift ;;
     --only) systems=("$2"); shift 2 ;;
     --out) out_file="$2"; shift 2 ;;
     --interleave) interleave=1; shift ;;
@@ -151,8 +153,15 @@ load() { # $1 system, $2 row name, rest: bench args
 prepare() { # $1 = system: idle RSS, then fill the key space the range loads read and warm up
   local sys="$1"
   echo "$sys rss-idle $(rss_mb "$sys")" >>"$RESULTS"
-  "$BENCH" put --endpoints "$(endpoints "$sys")" --clients 50 --conns 10 --duration 5s --val-size 256 \
+  echo "=== $sys: warming up for $PREPARE (puts, then reads)"
+  # A JVM compiles its hot paths during the first minute of traffic (five JVMs on two cores take
+  # that long); a server is measured warm, so both systems get the same unmeasured traffic first.
+  "$BENCH" put --endpoints "$(endpoints "$sys")" --clients 100 --conns 10 --duration "$PREPARE" --val-size 256 \
     --key-space 10000 --no-progress >/dev/null 2>&1 || true
+  "$BENCH" txn-put --endpoints "$(endpoints "$sys")" --clients 100 --conns 10 --duration 5s --val-size 256 \
+    --key-space 10000 --no-progress >/dev/null 2>&1 || true
+  "$BENCH" range --endpoints "$(endpoints "$sys")" --clients 100 --conns 10 --duration 5s \
+    --no-progress >/dev/null 2>&1 || true
 }
 
 run_loads() { # the systems to measure, each load run on every one of them in turn

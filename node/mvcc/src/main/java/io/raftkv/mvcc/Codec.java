@@ -18,13 +18,18 @@ import java.util.Arrays;
  *       revision-ordered index used by watch catch-up.
  *   <li>{@code lease} family: {@code id(8)} maps to {@code ttl(8) remainingTtl(8)}.
  *   <li>{@code leasekey} family: {@code id(8) ++ userKey}, empty value: keys attached to a lease.
- *   <li>default family: meta values (appliedIndex, revision, compaction revisions, historyBytes)
- *       and {@code "free/" ++ revision(8)} quota entries: the bytes a compaction at or above that
- *       revision frees.
+ *   <li>default family: meta values and {@code "free/" ++ revision(8)} quota entries: the bytes a
+ *       compaction at or above that revision frees. What every apply changes is one row,
+ *       {@code "state"}: {@code appliedIndex(8) revision(8) historyBytes(8)}. Stores written
+ *       before that row existed kept the three in rows of their own; they are read when
+ *       {@code "state"} is missing.
  * </ul>
  */
 final class Codec {
 
+  /** appliedIndex, revision and historyBytes in one row: one memtable insert per apply. */
+  static final byte[] META_STATE = ascii("state");
+  // Rows of stores written before META_STATE; read only when it is missing.
   static final byte[] META_APPLIED_INDEX = ascii("appliedIndex");
   static final byte[] META_REVISION = ascii("revision");
   static final byte[] META_COMPACT_REVISION = ascii("compactRevision");
@@ -56,6 +61,15 @@ final class Codec {
   /** The revision of a {@link #freeKey}. */
   static long freeRevisionOf(byte[] metaKey) {
     return getLong(metaKey, FREE_PREFIX.length);
+  }
+
+  /** The {@link #META_STATE} value. */
+  static byte[] state(long appliedIndex, long revision, long historyBytes) {
+    byte[] out = new byte[24];
+    putLong(out, 0, appliedIndex);
+    putLong(out, 8, revision);
+    putLong(out, 16, historyBytes);
+    return out;
   }
 
   private static final int HEADER = 1 + 8 + 8 + 8;

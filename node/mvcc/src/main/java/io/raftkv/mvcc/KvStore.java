@@ -17,7 +17,9 @@ import java.util.Set;
  *
  * <p><b>Exactly once.</b> Every mutating call carries the Raft index of its log entry. The store
  * writes its effects and the new appliedIndex in one atomic batch, so after a crash it holds the
- * effects of exactly the entries up to {@link #appliedIndex()}. A call with an index at or below
+ * effects of exactly the entries up to {@link #appliedIndex()}. That index may be older than the
+ * last one applied before the crash (writes are not durable one by one; see {@link #sync()}):
+ * the caller replays the rest from its log. A call with an index at or below
  * appliedIndex changes nothing: it returns the result recorded for that index if the store still
  * remembers it (the most recent few thousand, in memory only), else a no-op result whose header
  * revision is the current revision and whose body is empty. A refused request (an
@@ -69,7 +71,7 @@ public interface KvStore extends AutoCloseable {
   void markApplied(long raftIndex);
 
   /**
-   * Makes everything applied so far durable (fsyncs the store's write-ahead log). Writes are not
+   * Makes everything applied so far durable (flushes the store to disk). Writes are not
    * synced one by one when the Raft log is, so the driver calls this before it compacts the Raft
    * log: entries may only leave the log once their effects cannot be lost (etcd commits its
    * backend before compacting for the same reason). Applier thread only.

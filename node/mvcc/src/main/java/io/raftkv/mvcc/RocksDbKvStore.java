@@ -123,13 +123,17 @@ public final class RocksDbKvStore implements KvStore {
     this.options = options;
     this.latest = new LatestVersions(options.latestVersionsBytes());
     Files.createDirectories(dir);
+    // Without syncWrites the store writes no RocksDB WAL: the Raft log is the write-ahead log.
+    // Memtables then reach disk only by flushes, which must cover every family at once so that
+    // the appliedIndex a restart finds describes the data beside it (atomic flush).
     dbOptions = new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
         .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
         .setKeepLogFileNum(2)
-        .setMaxBackgroundJobs(2);
-    cfOptions = new ColumnFamilyOptions();
+        .setMaxBackgroundJobs(2)
+        .setAtomicFlush(!options.syncWrites());
+    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(options.writeBufferBytes());
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (byte[] name : FAMILIES) {
       descriptors.add(new ColumnFamilyDescriptor(name, cfOptions));
@@ -146,14 +150,15 @@ public final class RocksDbKvStore implements KvStore {
     revCf = handles.get(REV);
     leaseCf = handles.get(LEASE);
     leaseKeyCf = handles.get(LEASE_KEY);
-    writeOptions = new WriteOptions().setSync(options.syncWrites());
+    writeOptions = new WriteOptions().setSync(options.syncWrites()).setDisableWAL(!options.syncWrites());
     long finished;
     try {
-      appliedIndex = readMeta(Codec.META_APPLIED_INDEX, 0);
-      currentRevision = readMeta(Codec.META_REVISION, 1);
+      long[] state = readState(null);
+      appliedIndex = state[0];
+      currentRevision = state[1];
+      historyBytes = state[2];
       compactRevision = readMeta(Codec.META_COMPACT_REVISION, 0);
       finished = readMeta(Codec.META_FINISHED_COMPACT_REVISION, 0);
-      historyBytes = readMeta(Codec.META_HISTORY_BYTES, 0);
       bookedAtNextRevision = readMeta(Codec.freeKey(currentRevision + 1), 0);
       try (RocksIterator it = db.newIterator(leaseCf)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -246,11 +251,32 @@ public final class RocksDbKvStore implements KvStore {
   public static RocksDbKvStore restoreForNewCluster(InputStream in, Path dir, MvccOptions options)
       throws IOException {
     try (RocksDbKvStore restored = restore(in, dir, options)) {
-      restored.db.put(restored.metaCf, restored.writeOptions, Codec.META_APPLIED_INDEX, Codec.longBytes(0));
+      restored.db.put(restored.metaCf, restored.writeOptions, Codec.META_STATE,
+          Codec.state(0, restored.currentRevision, restored.historyBytes));
     } catch (RocksDBException e) {
       throw new IOException("restore write failed in " + dir, e);
     }
     return open(dir, options);
+  }
+
+  /**
+   * {appliedIndex, revision, historyBytes} from the state row, or from the rows of a store written
+   * before it existed; under {@code readOptions} when not null.
+   */
+  private long[] readState(ReadOptions readOptions) throws RocksDBException {
+    byte[] state = readOptions == null ? db.get(metaCf, Codec.META_STATE)
+        : db.get(metaCf, readOptions, Codec.META_STATE);
+    if (state != null) {
+      return new long[] {Codec.getLong(state, 0), Codec.getLong(state, 8), Codec.getLong(state, 16)};
+    }
+    long[] legacy = new long[3];
+    byte[][] keys = {Codec.META_APPLIED_INDEX, Codec.META_REVISION, Codec.META_HISTORY_BYTES};
+    long[] missing = {0, 1, 0};
+    for (int i = 0; i < 3; i++) {
+      byte[] v = readOptions == null ? db.get(metaCf, keys[i]) : db.get(metaCf, readOptions, keys[i]);
+      legacy[i] = v == null ? missing[i] : Codec.getLong(v, 0);
+    }
+    return legacy;
   }
 
   private long readMeta(byte[] key, long missing) throws RocksDBException {
@@ -546,10 +572,8 @@ public final class RocksDbKvStore implements KvStore {
         }
       }
       long bytes = writer.finish();
-      byte[] applied = db.get(metaCf, view.readOptions, Codec.META_APPLIED_INDEX);
-      byte[] rev = db.get(metaCf, view.readOptions, Codec.META_REVISION);
-      return new SnapshotInfo(applied == null ? 0 : Codec.getLong(applied, 0),
-          rev == null ? 1 : Codec.getLong(rev, 0), bytes);
+      long[] state = readState(view.readOptions);
+      return new SnapshotInfo(state[0], state[1], bytes);
     } catch (RocksDBException e) {
       throw new IOException("snapshot read failed in " + dir, e);
     }
@@ -631,9 +655,15 @@ public final class RocksDbKvStore implements KvStore {
   @Override
   public void sync() {
     try {
-      db.flushWal(true);
+      if (options.syncWrites()) {
+        db.flushWal(true);
+      } else {
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+          db.flush(flush, handles);
+        }
+      }
     } catch (RocksDBException e) {
-      throw new IllegalStateException("cannot sync the store's write-ahead log", e);
+      throw new IllegalStateException("cannot make the store durable in " + dir, e);
     }
   }
 
@@ -749,11 +779,9 @@ public final class RocksDbKvStore implements KvStore {
         error = e;
         b.discard();
       }
-      b.batch.put(metaCf, Codec.META_APPLIED_INDEX, Codec.longBytes(raftIndex));
-      if (b.changed()) {
-        b.batch.put(metaCf, Codec.META_REVISION, Codec.longBytes(b.newRevision));
-      }
       long newHistoryBytes = b.account();
+      b.batch.put(metaCf, Codec.META_STATE, Codec.state(raftIndex,
+          b.changed() ? b.newRevision : currentRevision, newHistoryBytes));
       db.write(writeOptions, b.batch);
       historyBytes = newHistoryBytes;
       if (b.changed()) {
@@ -938,7 +966,10 @@ public final class RocksDbKvStore implements KvStore {
     try (View view = new View(true);
         RocksIterator it = db.newIterator(kvCf, view.readOptions);
         WriteBatch batch = new WriteBatch();
-        WriteOptions wo = new WriteOptions()) {
+        WriteOptions wo = new WriteOptions().setDisableWAL(!options.syncWrites())) {
+      // Like the applier's writes, no WAL (unless syncWrites): a reclaim lost to a crash reruns,
+      // while one the WAL replayed over an older flushed state would delete history that the
+      // recovered compaction revision still promises.
       List<byte[]> doomed = new ArrayList<>();
       byte[] key = null;
       boolean decided = false;
@@ -1042,7 +1073,11 @@ public final class RocksDbKvStore implements KvStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    closeRocksDb();
+    try {
+      sync();
+    } finally {
+      closeRocksDb();
+    }
   }
 
   private void closeRocksDb() {
@@ -1228,11 +1263,7 @@ public final class RocksDbKvStore implements KvStore {
         e.setValue(total);
         batch.put(metaCf, key, Codec.longBytes(total));
       }
-      long next = historyBytes + addedBytes - freedBytes;
-      if (next != historyBytes) {
-        batch.put(metaCf, Codec.META_HISTORY_BYTES, Codec.longBytes(next));
-      }
-      return next;
+      return historyBytes + addedBytes - freedBytes;
     }
 
     /** The live version of {@code key} now, including this batch's writes; null if none. */

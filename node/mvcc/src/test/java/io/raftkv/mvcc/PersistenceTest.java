@@ -79,6 +79,51 @@ class PersistenceTest {
     }
   }
 
+  /**
+   * Stores written before the "state" row kept appliedIndex, revision and historyBytes in three
+   * rows; such a store (or a snapshot of one) still opens at the same point and goes on.
+   */
+  @Test
+  void aStoreInTheEarlierMetaLayoutOpensWhereItWas() throws Exception {
+    long last;
+    long revision;
+    long history;
+    try (RocksDbKvStore first = RocksDbKvStore.open(dir)) {
+      last = fill(first);
+      revision = first.currentRevision();
+      history = first.historyBytes();
+    }
+    List<byte[]> names = List.of(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, Codec.ascii("kv"),
+        Codec.ascii("rev"), Codec.ascii("lease"), Codec.ascii("leasekey"));
+    List<org.rocksdb.ColumnFamilyDescriptor> descriptors = names.stream()
+        .map(org.rocksdb.ColumnFamilyDescriptor::new).toList();
+    List<org.rocksdb.ColumnFamilyHandle> handles = new java.util.ArrayList<>();
+    try (org.rocksdb.DBOptions options = new org.rocksdb.DBOptions();
+        org.rocksdb.RocksDB raw = org.rocksdb.RocksDB.open(options, dir.toString(), descriptors, handles)) {
+      org.rocksdb.ColumnFamilyHandle meta = handles.get(0);
+      assertThat(raw.get(meta, Codec.META_STATE)).isNotNull();
+      raw.delete(meta, Codec.META_STATE);
+      raw.put(meta, Codec.META_APPLIED_INDEX, Codec.longBytes(last));
+      raw.put(meta, Codec.META_REVISION, Codec.longBytes(revision));
+      raw.put(meta, Codec.META_HISTORY_BYTES, Codec.longBytes(history));
+      handles.forEach(org.rocksdb.ColumnFamilyHandle::close);
+    }
+    try (RocksDbKvStore reopened = RocksDbKvStore.open(dir);
+        RocksDbKvStore reference = RocksDbKvStore.open(other.resolve("reference"))) {
+      fill(reference);
+      assertSameReads(reference, reopened);
+      assertThat(reopened.historyBytes()).isEqualTo(history);
+      reopened.put(last + 1, PutRequest.of(b("a"), b("next")));
+      reference.put(last + 1, PutRequest.of(b("a"), b("next")));
+      assertSameReads(reference, reopened);
+      assertThat(reopened.historyBytes()).isEqualTo(reference.historyBytes());
+    }
+    try (RocksDbKvStore again = RocksDbKvStore.open(dir)) {
+      assertThat(again.appliedIndex()).isEqualTo(last + 1);
+      assertThat(again.currentRevision()).isEqualTo(revision + 1);
+    }
+  }
+
   @Test
   void reapplyingAfterReopenDoesNothing() {
     long last;

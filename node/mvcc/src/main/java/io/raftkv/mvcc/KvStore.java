@@ -78,6 +78,19 @@ public interface KvStore extends AutoCloseable {
    */
   void sync();
 
+  /**
+   * Starts making everything applied so far durable, without waiting for it (a background flush);
+   * {@link #durableIndex()} tells when it is done. Applier thread only.
+   */
+  void startSync();
+
+  /**
+   * The highest applied index whose effects survive a crash now: what {@link #appliedIndex()}
+   * would be after a crash and reopen. Entries above it must stay in the caller's log. Applier
+   * thread only.
+   */
+  long durableIndex();
+
   /** Creates lease {@code id} (positive) with {@code ttlSeconds}. */
   Lease leaseGrant(long raftIndex, long id, long ttlSeconds);
 

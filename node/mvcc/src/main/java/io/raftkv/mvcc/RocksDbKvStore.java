@@ -35,6 +35,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.ReadTier;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -664,6 +665,33 @@ public final class RocksDbKvStore implements KvStore {
       }
     } catch (RocksDBException e) {
       throw new IllegalStateException("cannot make the store durable in " + dir, e);
+    }
+  }
+
+  @Override
+  public void startSync() {
+    if (options.syncWrites()) {
+      return; // every write is synced already
+    }
+    try (FlushOptions flush = new FlushOptions().setWaitForFlush(false).setAllowWriteStall(true)) {
+      db.flush(flush, handles);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot start a flush of " + dir, e);
+    }
+  }
+
+  @Override
+  public long durableIndex() {
+    ensureOpen();
+    if (options.syncWrites()) {
+      return appliedIndex;
+    }
+    // With the WAL off, what a restart finds is what is in SST files: the persisted tier skips
+    // the memtables.
+    try (ReadOptions persisted = new ReadOptions().setReadTier(ReadTier.PERSISTED_TIER)) {
+      return readState(persisted)[0];
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot read the flushed state of " + dir, e);
     }
   }
 

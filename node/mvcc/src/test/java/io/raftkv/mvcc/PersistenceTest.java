@@ -124,6 +124,29 @@ class PersistenceTest {
     }
   }
 
+  /** durableIndex is what a crash would leave: it moves with flushes, not with applies. */
+  @Test
+  void durableIndexFollowsFlushesNotApplies() throws Exception {
+    try (RocksDbKvStore s = RocksDbKvStore.open(dir)) {
+      long last = fill(s);
+      assertThat(s.durableIndex()).isZero();
+      s.startSync();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (s.durableIndex() < last && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(s.durableIndex()).isEqualTo(last);
+      s.put(last + 1, PutRequest.of(b("x"), b("y")));
+      assertThat(s.durableIndex()).isEqualTo(last);
+      s.sync();
+      assertThat(s.durableIndex()).isEqualTo(last + 1);
+    }
+    try (RocksDbKvStore synced = RocksDbKvStore.open(other, MvccOptions.defaults().withSyncWrites(true))) {
+      long last = fill(synced);
+      assertThat(synced.durableIndex()).isEqualTo(last);
+    }
+  }
+
   @Test
   void reapplyingAfterReopenDoesNothing() {
     long last;

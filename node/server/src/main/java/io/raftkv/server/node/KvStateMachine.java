@@ -265,9 +265,19 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
         }
     }
 
-    @Override
+    /** Makes every applied entry durable now (a blocking flush). */
     public void sync() {
         store.get().sync();
+    }
+
+    @Override
+    public void startSync() {
+        store.get().startSync();
+    }
+
+    @Override
+    public long durableIndex() {
+        return store.get().durableIndex();
     }
 
     @Override

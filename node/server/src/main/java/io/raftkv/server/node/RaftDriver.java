@@ -88,8 +88,14 @@ public final class RaftDriver implements AutoCloseable {
         /** Small data recorded with local snapshots in the log (for example, the member table). */
         byte[] localSnapshotData();
 
-        /** Makes every applied entry durable; called before the log drops entries. */
-        void sync();
+        /**
+         * Starts making every applied entry durable without waiting (the log may drop entries
+         * only once {@link #durableIndex()} covers them).
+         */
+        void startSync();
+
+        /** The highest applied index whose effects survive a crash now. */
+        long durableIndex();
     }
 
     /** Hooks for metrics; called on the driver thread, must be cheap and must not throw. */
@@ -148,6 +154,9 @@ public final class RaftDriver implements AutoCloseable {
     private long durableTerm;
     private long durableVote;
     private long lastSnapshotIndex;
+    /** The log may be compacted up to here once the state machine has made it durable; 0: none. */
+    private long compactionTarget;
+    private long nextDurableCheckNanos;
     private long lastLeader = RaftNode.NONE;
     private long leaderChanges;
     private volatile Status status;
@@ -600,20 +609,29 @@ public final class RaftDriver implements AutoCloseable {
     }
 
     private void maybeSnapshot() {
-        if (applied - lastSnapshotIndex < snapshotCount) {
-            return;
+        if (applied - lastSnapshotIndex >= snapshotCount) {
+            wal.createSnapshot(applied, raft.confStateAt(applied), machine.localSnapshotData());
+            lastSnapshotIndex = applied;
+            // Keep some entries so that slightly lagging followers catch up without a snapshot.
+            long keep = Math.min(5000, snapshotCount / 2);
+            if (applied - keep > wal.firstIndex()) {
+                compactionTarget = applied - keep;
+                // Entries may leave the log only once their effects are durable in the state
+                // machine, which writes no log of its own: have it flush, in the background, and
+                // compact once it is done (a flush on this thread would stall heartbeats).
+                machine.startSync();
+            }
         }
-        // Entries may leave the log only once their effects are durable in the state machine:
-        // the store does not fsync every write, so a power loss could otherwise lose applied
-        // entries that the log no longer has.
-        machine.sync();
-        wal.createSnapshot(applied, raft.confStateAt(applied), machine.localSnapshotData());
-        // Keep some entries so that slightly lagging followers catch up without a snapshot.
-        long keep = Math.min(5000, snapshotCount / 2);
-        if (applied - keep > wal.firstIndex()) {
-            wal.compact(applied - keep);
+        if (compactionTarget > 0 && System.nanoTime() - nextDurableCheckNanos >= 0) {
+            nextDurableCheckNanos = System.nanoTime() + tickNanos;
+            long to = Math.min(compactionTarget, machine.durableIndex());
+            if (to >= wal.firstIndex()) {
+                wal.compact(to);
+            }
+            if (to >= compactionTarget) {
+                compactionTarget = 0;
+            }
         }
-        lastSnapshotIndex = applied;
     }
 
     private void publishStatus() {

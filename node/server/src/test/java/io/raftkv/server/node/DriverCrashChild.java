@@ -439,8 +439,13 @@ final class DriverCrashChild {
         }
 
         @Override
-        public void sync() {
-            machine.sync();
+        public void startSync() {
+            machine.startSync();
+        }
+
+        @Override
+        public long durableIndex() {
+            return machine.durableIndex();
         }
     }
 

@@ -70,7 +70,12 @@ class RaftDriverFatalErrorTest {
         }
 
         @Override
-        public void sync() {
+        public void startSync() {
+        }
+
+        @Override
+        public long durableIndex() {
+            return 0;
         }
     }
 

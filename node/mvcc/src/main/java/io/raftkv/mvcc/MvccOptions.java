@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param compactionListener observer of the background compaction
  * @param latestVersionsBytes memory for the applier's cache of the live versions of recently used
  *     keys (16 MiB by default; 0 turns it off): a write to a cached key needs no RocksDB read
- * @param writeBufferBytes RocksDB memtable size per column family (32 MiB by default). Without
+ * @param writeBufferBytes RocksDB memtable size per column family (16 MiB by default). Without
  *     syncWrites it also bounds what a restart after a crash replays from the Raft log
  */
 public record MvccOptions(
@@ -28,8 +28,8 @@ public record MvccOptions(
     long latestVersionsBytes,
     long writeBufferBytes) {
 
-  /** The default memtable size, 32 MiB. */
-  public static final long DEFAULT_WRITE_BUFFER_BYTES = 32L * 1024 * 1024;
+  /** The default memtable size, 16 MiB. */
+  public static final long DEFAULT_WRITE_BUFFER_BYTES = 16L * 1024 * 1024;
 
   /** The default memory for the cache of live versions, 16 MiB. */
   public static final long DEFAULT_LATEST_VERSIONS_BYTES = 16L * 1024 * 1024;
@@ -56,7 +56,7 @@ public record MvccOptions(
 
   /**
    * The defaults: 2 GiB quota, no fsync, 1000 versions per compaction batch, 16 MiB of cached live
-   * versions, 32 MiB memtables.
+   * versions, 16 MiB memtables.
    */
   public static MvccOptions defaults() {
     return new MvccOptions(DEFAULT_QUOTA_BYTES, false, 1000, CompactionListener.NONE,

@@ -5,25 +5,34 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The live version (or the known absence) of recently written or read keys, so that a put, a
- * delete or a txn compare of a hot key does not have to seek RocksDB for the key's newest row.
- * etcd keeps an in-memory index of every key for the same reason; this one is bounded by
- * {@code maxBytes} and forgets the least recently used keys first.
+ * Where the live version of each recently used key is (its revision and sub-revision), or that
+ * it has none, so that a put, a delete or a txn compare of a hot key reads that one row with a
+ * point lookup instead of seeking RocksDB for the key's newest row (an iterator over every level;
+ * the seek was half of the applier's CPU). etcd keeps an in-memory index of every key for the
+ * same reason; this one is bounded by {@code maxBytes} and forgets the least recently used keys
+ * first. It holds locations, not values: values would live here for seconds, long enough for the
+ * collector to promote each one to the old generation before it is overwritten.
  *
  * <p>Only the applier uses it (not thread-safe). It stays true because the applier is the only
  * writer of live versions: it records a key here after reading the key's newest row, or after the
  * batch that changed the key is written. The background compactor only deletes superseded rows
- * and tombstones, which never changes what is live.
+ * and tombstones, which never changes where the live version is.
  */
 final class LatestVersions {
-  /** What a key costs beyond its key and value bytes (map entry, slot, KeyValue, Bytes). */
+  /** What a key costs beyond its key bytes (map entry, slot, Bytes, array header). */
   static final int OVERHEAD_BYTES = 160;
 
-  /** One cached answer: {@code kv} is the live version, or null when the key has none. */
-  record Slot(KeyValue kv) {
+  /**
+   * One cached answer: the live version is the row at {@code modRevision.subRevision}, or the
+   * key has no live version when {@link #absent()}.
+   */
+  record Slot(long modRevision, long subRevision) {
+    boolean absent() {
+      return modRevision == 0;
+    }
   }
 
-  private static final Slot ABSENT = new Slot(null);
+  private static final Slot ABSENT = new Slot(0, 0);
 
   private final long maxBytes;
   private final LinkedHashMap<Bytes, Slot> slots = new LinkedHashMap<>(1024, 0.75f, true);
@@ -38,22 +47,31 @@ final class LatestVersions {
     return slots.get(key);
   }
 
-  /** Records {@code kv} (null: no live version) as the live version of {@code key}. */
-  void put(Bytes key, KeyValue kv) {
+  /** Records that the live version of {@code key} is the row at {@code modRevision.subRevision}. */
+  void live(Bytes key, long modRevision, long subRevision) {
+    if (modRevision <= 0) {
+      throw new IllegalArgumentException("revision must be positive: " + modRevision);
+    }
+    store(key, new Slot(modRevision, subRevision));
+  }
+
+  /** Records that {@code key} has no live version. */
+  void absent(Bytes key) {
+    store(key, ABSENT);
+  }
+
+  private void store(Bytes key, Slot slot) {
     if (maxBytes <= 0) {
       return;
     }
-    Slot slot = kv == null ? ABSENT : new Slot(kv);
-    Slot old = slots.put(key, slot);
-    if (old != null) {
-      bytes -= cost(key, old);
+    if (slots.put(key, slot) == null) {
+      bytes += cost(key);
     }
-    bytes += cost(key, slot);
     if (bytes > maxBytes) {
       Iterator<Map.Entry<Bytes, Slot>> it = slots.entrySet().iterator();
       while (bytes > maxBytes && it.hasNext()) {
         Map.Entry<Bytes, Slot> eldest = it.next();
-        bytes -= cost(eldest.getKey(), eldest.getValue());
+        bytes -= cost(eldest.getKey());
         it.remove();
       }
     }
@@ -69,7 +87,7 @@ final class LatestVersions {
     return bytes;
   }
 
-  private static long cost(Bytes key, Slot slot) {
-    return OVERHEAD_BYTES + key.size() + (slot.kv() == null ? 0 : slot.kv().value().size());
+  private static long cost(Bytes key) {
+    return OVERHEAD_BYTES + key.size();
   }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,12 +29,15 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.ReadTier;
 import org.rocksdb.RocksDB;
@@ -70,6 +74,11 @@ public final class RocksDbKvStore implements KvStore {
   }
 
   private static final int RESULT_CACHE_SIZE = 4096;
+  /**
+   * RocksDB's block cache. Hot keys are served from the memtables and the applier's cache of live
+   * versions, and SST blocks from the OS page cache; a small cache keeps the resident set small.
+   */
+  private static final long BLOCK_CACHE_BYTES = 8L * 1024 * 1024;
   private static final int META = 0;
   private static final int KV = 1;
   private static final int REV = 2;
@@ -84,6 +93,10 @@ public final class RocksDbKvStore implements KvStore {
   private final MvccOptions options;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  /** One block cache for every family (RocksDB would otherwise create 32 MiB of its own). */
+  private final LRUCache blockCache;
+  /** Bloom filters in SST files, for the applier's point lookups of live versions. */
+  private final BloomFilter bloomFilter;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final RocksDB db;
   private final ColumnFamilyHandle metaCf;
@@ -134,7 +147,11 @@ public final class RocksDbKvStore implements KvStore {
         .setKeepLogFileNum(2)
         .setMaxBackgroundJobs(2)
         .setAtomicFlush(!options.syncWrites());
-    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(options.writeBufferBytes());
+    blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+    bloomFilter = new BloomFilter(10, false);
+    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(options.writeBufferBytes())
+        .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache)
+            .setFilterPolicy(bloomFilter));
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (byte[] name : FAMILIES) {
       descriptors.add(new ColumnFamilyDescriptor(name, cfOptions));
@@ -143,6 +160,8 @@ public final class RocksDbKvStore implements KvStore {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       cfOptions.close();
+      blockCache.close();
+      bloomFilter.close();
       dbOptions.close();
       throw e;
     }
@@ -278,6 +297,15 @@ public final class RocksDbKvStore implements KvStore {
       legacy[i] = v == null ? missing[i] : Codec.getLong(v, 0);
     }
     return legacy;
+  }
+
+  /** One row by its exact key (a point lookup: memtables, then bloom-filtered SST files). */
+  private byte[] getRow(ColumnFamilyHandle cf, byte[] key) {
+    try {
+      return db.get(cf, key);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB read failed in " + dir + ": " + e.getMessage(), e);
+    }
   }
 
   private long readMeta(byte[] key, long missing) throws RocksDBException {
@@ -815,7 +843,11 @@ public final class RocksDbKvStore implements KvStore {
       if (b.changed()) {
         bookedAtNextRevision = b.frees.getOrDefault(b.newRevision + 1, 0L);
         for (Map.Entry<Bytes, Optional<KeyValue>> e : b.pending.entrySet()) {
-          latest.put(e.getKey(), e.getValue().orElse(null));
+          if (e.getValue().isPresent()) {
+            latest.live(e.getKey(), b.newRevision, b.pendingSub.get(e.getKey()));
+          } else {
+            latest.absent(e.getKey());
+          }
         }
         currentRevision = b.newRevision;
       }
@@ -1115,6 +1147,8 @@ public final class RocksDbKvStore implements KvStore {
     }
     db.close();
     cfOptions.close();
+    blockCache.close();
+    bloomFilter.close();
     dbOptions.close();
   }
 
@@ -1148,6 +1182,11 @@ public final class RocksDbKvStore implements KvStore {
 
     /** The newest live version of {@code key} at or below {@code rev}, or null. */
     KeyValue get(Bytes key, long rev) {
+      return get(key, rev, null);
+    }
+
+    /** Like {@link #get(Bytes, long)}; also puts the version's sub-revision in {@code sub[0]}. */
+    KeyValue get(Bytes key, long rev, long[] sub) {
       byte[] enc = Codec.encodeKey(key.array());
       try (RocksIterator it = db.newIterator(kvCf, readOptions)) {
         it.seek(Codec.kvKeyAtOrBelow(enc, rev));
@@ -1160,6 +1199,9 @@ public final class RocksDbKvStore implements KvStore {
           return null;
         }
         byte[] v = it.value();
+        if (sub != null) {
+          sub[0] = Codec.subRevisionOf(k);
+        }
         return Codec.isTombstone(v) ? null : Codec.decode(key.array(), Codec.revisionOf(k), v);
       }
     }
@@ -1223,6 +1265,8 @@ public final class RocksDbKvStore implements KvStore {
     final View view = new View(false);
     final long newRevision = currentRevision + 1;
     final TreeMap<Bytes, Optional<KeyValue>> pending = new TreeMap<>();
+    /** The sub-revision of each live version in {@link #pending}. */
+    final Map<Bytes, Long> pendingSub = new HashMap<>();
     final List<Event> events = new ArrayList<>();
     final List<Runnable> afterCommit = new ArrayList<>();
     final TreeMap<Long, Long> frees = new TreeMap<>();
@@ -1302,10 +1346,24 @@ public final class RocksDbKvStore implements KvStore {
       }
       LatestVersions.Slot cached = latest.get(key);
       if (cached != null) {
-        return cached.kv();
+        if (cached.absent()) {
+          return null;
+        }
+        byte[] row = getRow(kvCf, Codec.kvKey(Codec.encodeKey(key.array()), cached.modRevision(),
+            cached.subRevision()));
+        if (row != null && !Codec.isTombstone(row)) {
+          return Codec.decode(key.array(), cached.modRevision(), row);
+        }
+        throw new IllegalStateException("corrupt store in " + dir + ": the live version of " + key
+            + " at revision " + cached.modRevision() + "." + cached.subRevision() + " is missing");
       }
-      KeyValue kv = view.get(key, currentRevision);
-      latest.put(key, kv);
+      long[] sub = new long[1];
+      KeyValue kv = view.get(key, currentRevision, sub);
+      if (kv == null) {
+        latest.absent(key);
+      } else {
+        latest.live(key, kv.modRevision(), sub[0]);
+      }
       return kv;
     }
 
@@ -1343,6 +1401,7 @@ public final class RocksDbKvStore implements KvStore {
       byte[] enc = Codec.encodeKey(key.array());
       put(kvCf, Codec.kvKey(enc, newRevision, subRevision),
           Codec.record(false, create, version, lease, value.array()));
+      pendingSub.put(key, (long) subRevision);
       put(revCf, Codec.revKey(newRevision, subRevision), key.array());
       subRevision++;
       addedBytes += Codec.versionBytes(key, value);
@@ -1385,6 +1444,7 @@ public final class RocksDbKvStore implements KvStore {
     void discard() {
       batch.clear();
       pending.clear();
+      pendingSub.clear();
       events.clear();
       afterCommit.clear();
       frees.clear();

@@ -1,5 +1,6 @@
 package io.raftkv.server.node;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.raftkv.mvcc.KvStore;
 import io.raftkv.mvcc.Lease;
@@ -215,8 +216,25 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
 
     @Override
     public long requestId(byte[] data) {
-        return parse(data).getId();
+        // Only field 1 (id); the request itself is parsed once, by apply.
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(data);
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                if (tag == ID_TAG) {
+                    return in.readUInt64();
+                }
+                if (!in.skipField(tag)) {
+                    break;
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new IllegalStateException("committed entry is not a valid request", e);
+        }
     }
+
+    /** InternalRequest.id: field 1, varint. */
+    private static final int ID_TAG = (InternalRequest.ID_FIELD_NUMBER << 3) | 0;
 
     @Override
     public long confRequestId(ConfChange cc) {
@@ -310,8 +328,12 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
 
     private static InternalRequest parse(byte[] data) {
         try {
-            return InternalRequest.parseFrom(data);
-        } catch (InvalidProtocolBufferException e) {
+            // Aliasing: bytes fields are views of the entry instead of copies (the store copies
+            // what it keeps, once).
+            CodedInputStream in = CodedInputStream.newInstance(data);
+            in.enableAliasing(true);
+            return InternalRequest.parseFrom(in);
+        } catch (IOException e) {
             throw new IllegalStateException("committed entry is not a valid request", e);
         }
     }

@@ -1,5 +1,6 @@
 package io.raftkv.server.transport;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.Snapshot;
@@ -27,7 +28,9 @@ import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.netty.buffer.Unpooled;
 import io.vertx.grpc.common.GrpcMessage;
+import io.vertx.grpc.common.CodecException;
 import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
@@ -83,6 +86,27 @@ public final class GrpcPeerTransport implements PeerTransport {
             ServiceName.create(PeerGrpc.SERVICE_NAME), "Stream",
             batch -> GrpcMessage.message("identity", Buffer.buffer(Unpooled.wrappedBuffer(batch.toByteArray()))),
             GrpcMessageDecoder.decoder(Ack.parser()));
+
+    /**
+     * Peer.Stream as the server receives it: a batch is parsed with aliasing, so that the entries'
+     * data are views of the received frame rather than copies (RaftMessageCodec copies each entry
+     * once, into the Raft entry).
+     */
+    private static final ServiceMethod<MessageBatch, Ack> STREAM_SERVER = ServiceMethod.server(
+            ServiceName.create(PeerGrpc.SERVICE_NAME), "Stream",
+            GrpcMessageEncoder.encoder(),
+            message -> {
+                if (!"identity".equals(message.encoding())) {
+                    throw new CodecException("unsupported message encoding " + message.encoding());
+                }
+                try {
+                    CodedInputStream in = CodedInputStream.newInstance(message.payload().getBytes());
+                    in.enableAliasing(true);
+                    return MessageBatch.parseFrom(in);
+                } catch (java.io.IOException e) {
+                    throw new CodecException(e);
+                }
+            });
 
     /**
      * Limits and timings.
@@ -221,7 +245,7 @@ public final class GrpcPeerTransport implements PeerTransport {
             }
             this.handler = handler;
             GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(options.maxMessageBytes()));
-            grpc.callHandler(PeerGrpc.getStreamMethod(), this::acceptStream);
+            grpc.callHandler(STREAM_SERVER, this::acceptStream);
             grpc.callHandler(PeerGrpc.getSendSnapshotMethod(), this::acceptSnapshot);
             HttpServerOptions serverOptions = new HttpServerOptions()
                     .setHost(listenHost)

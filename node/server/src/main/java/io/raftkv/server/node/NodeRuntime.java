@@ -306,11 +306,20 @@ public class NodeRuntime {
         RaftDriver d = new RaftDriver(cfg, wal, machine.store().appliedIndex(), machine,
                 msgs -> transport.send(msgs), settings.tickMillis(), settings.snapshotCount());
         machine.onMembersChanged(this::updatePeers);
-        d.onLeadership((leader, term) -> {
-            if (leader) {
+        d.onLeadership(new RaftDriver.LeadershipListener() {
+            @Override
+            public void leadershipChanged(boolean leader, long term) {
+                if (!leader) {
+                    lessor.demote();
+                }
+            }
+
+            @Override
+            public void leaderCaughtUp(long term) {
+                // Only now is the store's lease state the committed one: after a restart the
+                // store may be behind its log (it writes no WAL of its own), and checkpoints
+                // replayed after promotion would not shorten the expiries promotion computed.
                 lessor.promote(term, machine.store().leases());
-            } else {
-                lessor.demote();
             }
         });
         lessorLoop = new LessorLoop(lessor, new LessorProposer(d), LESSOR_PERIOD_MILLIS);

@@ -120,6 +120,14 @@ public final class RaftDriver implements AutoCloseable {
     public interface LeadershipListener {
         /** This member is now leader of {@code term} ({@code leader} true), or no longer leader. */
         void leadershipChanged(boolean leader, long term);
+
+        /**
+         * This member, still leader of {@code term}, has applied the first entry of its term: every
+         * entry committed before it is applied too (after a restart, those may be many entries
+         * replayed from the log). Called on the driver thread, once per term led.
+         */
+        default void leaderCaughtUp(long term) {
+        }
     }
 
     /** What other threads may read about the node, published after every loop iteration. */
@@ -163,6 +171,9 @@ public final class RaftDriver implements AutoCloseable {
     private volatile Observer observer = new Observer() { };
     private volatile LeadershipListener leadershipListener = (leader, term) -> { };
     private boolean wasLeader;
+    /** The term this member leads (while wasLeader), and whether leaderCaughtUp was told. */
+    private long leaderTerm;
+    private boolean leaderCaughtUpTold;
     private volatile int pendingProposals;
     private volatile boolean running = true;
     private volatile Throwable fatal;
@@ -455,6 +466,8 @@ public final class RaftDriver implements AutoCloseable {
             boolean leading = rd.softState().role() == Role.LEADER;
             if (leading != wasLeader) {
                 wasLeader = leading;
+                leaderTerm = raft.term();
+                leaderCaughtUpTold = false;
                 leadershipListener.leadershipChanged(leading, raft.term());
             }
         }
@@ -518,6 +531,10 @@ public final class RaftDriver implements AutoCloseable {
             long t0 = System.nanoTime();
             for (Entry e : rd.committedEntries()) {
                 apply(e);
+                if (wasLeader && !leaderCaughtUpTold && e.term() == leaderTerm) {
+                    leaderCaughtUpTold = true;
+                    leadershipListener.leaderCaughtUp(leaderTerm);
+                }
             }
             observer.applied(System.nanoTime() - t0, rd.committedEntries().size());
         }

@@ -3,7 +3,6 @@ package io.raftkv.server.node;
 import io.grpc.StatusRuntimeException;
 import io.raftkv.log.SegmentedWal;
 import io.raftkv.raft.Bootstrap;
-import io.raftkv.raft.ConfChange;
 import io.raftkv.raft.Config;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,51 +30,15 @@ class RaftDriverFatalErrorTest {
     Path dir;
 
     /** A state machine whose apply fails as a JVM out of heap would. */
-    private static final class OutOfMemoryOnApply implements RaftDriver.StateMachine {
+    private static final class OutOfMemoryOnApply extends NoopStateMachine {
         @Override
         public Object apply(long index, byte[] data) {
             throw new OutOfMemoryError("simulated: Java heap space");
         }
 
         @Override
-        public void applyConfChange(long index, ConfChange cc) {
-        }
-
-        @Override
-        public void applyNoop(long index) {
-        }
-
-        @Override
         public long requestId(byte[] data) {
             return 1;
-        }
-
-        @Override
-        public long confRequestId(ConfChange cc) {
-            return 0;
-        }
-
-        @Override
-        public byte[] snapshotPayload() {
-            return new byte[0];
-        }
-
-        @Override
-        public void installSnapshot(long index, byte[] payload) {
-        }
-
-        @Override
-        public byte[] localSnapshotData() {
-            return new byte[0];
-        }
-
-        @Override
-        public void startSync() {
-        }
-
-        @Override
-        public long durableIndex() {
-            return 0;
         }
     }
 

@@ -32,7 +32,7 @@ class RaftDriverLeaderCaughtUpTest {
     Path dir;
 
     /** Records what was applied, and the last applied index at each listener call. */
-    private static final class Recorder implements RaftDriver.StateMachine, RaftDriver.LeadershipListener {
+    private static final class Recorder extends NoopStateMachine implements RaftDriver.LeadershipListener {
         volatile long lastApplied;
         final List<String> told = new CopyOnWriteArrayList<>();
 
@@ -50,34 +50,6 @@ class RaftDriverLeaderCaughtUpTest {
         @Override
         public void applyNoop(long index) {
             lastApplied = index;
-        }
-
-        @Override
-        public long requestId(byte[] data) {
-            return 0;
-        }
-
-        @Override
-        public long confRequestId(ConfChange cc) {
-            return 0;
-        }
-
-        @Override
-        public byte[] snapshotPayload() {
-            return new byte[0];
-        }
-
-        @Override
-        public void installSnapshot(long index, byte[] payload) {
-        }
-
-        @Override
-        public byte[] localSnapshotData() {
-            return new byte[0];
-        }
-
-        @Override
-        public void startSync() {
         }
 
         @Override

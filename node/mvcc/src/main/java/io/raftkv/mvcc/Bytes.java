@@ -1,5 +1,6 @@
 package io.raftkv.mvcc;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -29,6 +30,16 @@ public final class Bytes implements Comparable<Bytes> {
   /** Returns a byte string holding a copy of {@code data}. */
   public static Bytes of(byte[] data) {
     return data.length == 0 ? EMPTY : new Bytes(data.clone());
+  }
+
+  /** Returns a byte string holding a copy of the remaining bytes of {@code src}, which it consumes. */
+  public static Bytes copyOf(ByteBuffer src) {
+    if (!src.hasRemaining()) {
+      return EMPTY;
+    }
+    byte[] data = new byte[src.remaining()];
+    src.get(data);
+    return new Bytes(data);
   }
 
   /** Returns the UTF-8 encoding of {@code s}. */

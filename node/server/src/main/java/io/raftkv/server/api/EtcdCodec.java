@@ -83,7 +83,8 @@ public final class EtcdCodec {
 
     /** The proto bytes as a store byte string. */
     public static Bytes toMvcc(ByteString bytes) {
-        return bytes.isEmpty() ? Bytes.EMPTY : Bytes.of(bytes.toByteArray());
+        // One copy: the buffer is a read-only view of the proto's bytes.
+        return Bytes.copyOf(bytes.asReadOnlyByteBuffer());
     }
 
     /** The store byte string as proto bytes. */

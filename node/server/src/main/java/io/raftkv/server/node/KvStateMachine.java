@@ -2,6 +2,7 @@ package io.raftkv.server.node;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftkv.mvcc.KvStore;
 import io.raftkv.mvcc.Lease;
 import io.raftkv.mvcc.MvccOptions;
@@ -326,11 +327,13 @@ public final class KvStateMachine implements RaftDriver.StateMachine, AutoClosea
         }
     }
 
-    private static InternalRequest parse(byte[] data) {
+    /** Parses a committed entry's request; its bytes fields are views of {@code data}. */
+    static InternalRequest parse(byte[] data) {
         try {
             // Aliasing: bytes fields are views of the entry instead of copies (the store copies
-            // what it keeps, once).
-            CodedInputStream in = CodedInputStream.newInstance(data);
+            // what it keeps, once). Protobuf aliases only input it was told is immutable, which a
+            // wrapped ByteString is and a plain byte[] is not; nothing writes to an entry's data.
+            CodedInputStream in = UnsafeByteOperations.unsafeWrap(data).newCodedInput();
             in.enableAliasing(true);
             return InternalRequest.parseFrom(in);
         } catch (IOException e) {

@@ -100,13 +100,22 @@ public final class GrpcPeerTransport implements PeerTransport {
                     throw new CodecException("unsupported message encoding " + message.encoding());
                 }
                 try {
-                    CodedInputStream in = CodedInputStream.newInstance(message.payload().getBytes());
-                    in.enableAliasing(true);
-                    return MessageBatch.parseFrom(in);
+                    // getBytes() is a fresh copy owned by this batch.
+                    return parseBatch(message.payload().getBytes());
                 } catch (java.io.IOException e) {
                     throw new CodecException(e);
                 }
             });
+
+    /**
+     * Parses a peer batch from {@code payload}, which the caller hands over: the entries' data
+     * are views of it, not copies (protobuf aliases only input wrapped as immutable).
+     */
+    static MessageBatch parseBatch(byte[] payload) throws java.io.IOException {
+        CodedInputStream in = UnsafeByteOperations.unsafeWrap(payload).newCodedInput();
+        in.enableAliasing(true);
+        return MessageBatch.parseFrom(in);
+    }
 
     /**
      * Limits and timings.

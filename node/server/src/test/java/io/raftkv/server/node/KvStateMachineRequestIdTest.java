@@ -9,12 +9,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The request id is read from a committed entry without parsing the request. */
+/** The request id is read from a committed entry without parsing the request; the request is parsed without copies. */
 class KvStateMachineRequestIdTest {
     @TempDir
     Path dir;
@@ -38,5 +39,31 @@ class KvStateMachineRequestIdTest {
             assertThatThrownBy(() -> m.requestId(new byte[] {0x12, 0x7f, 0x01}))
                     .isInstanceOf(IllegalStateException.class);
         }
+    }
+
+    @Test
+    void parsedRequestBytesAreViewsOfTheEntry() {
+        PutRequest put = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("key"))
+                .setValue(ByteString.copyFromUtf8("value")).build();
+        byte[] data = InternalRequest.newBuilder().setId(7).setPut(put).build().toByteArray();
+        InternalRequest parsed = KvStateMachine.parse(data);
+        assertThat(parsed.getPut()).isEqualTo(put);
+        // Entry data is never written; here it is, to show the parsed value shares its bytes.
+        int at = indexOf(data, "value".getBytes(StandardCharsets.UTF_8));
+        data[at] = 'V';
+        assertThat(parsed.getPut().getValue().toStringUtf8()).isEqualTo("Value");
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
     }
 }

@@ -42,7 +42,12 @@ final class Codec {
    * version, lease and index. A pure function of the request, so equal on every replica.
    */
   static long versionBytes(Bytes key, Bytes value) {
-    return key.size() + value.size() + 32L;
+    return versionBytes(key.size(), value.size());
+  }
+
+  /** {@link #versionBytes(Bytes, Bytes)} from the sizes. */
+  static long versionBytes(int keySize, int valueSize) {
+    return keySize + valueSize + 32L;
   }
 
   /** Meta key holding the bytes that a compaction at or above {@code rev} frees. */

@@ -9,7 +9,8 @@ import java.util.Optional;
  * @param type PUT or DELETE
  * @param kv for PUT the new key-value; for DELETE the key with mod revision = the delete's
  *     revision and zero version, create revision and empty value (as etcd)
- * @param prevKv the version before the change, when known (see {@link KvStore#events})
+ * @param prevKv the version before the change, when known (see {@link KvStore#events} and
+ *     {@link RevisionListener#onRevision})
  */
 public record Event(Type type, KeyValue kv, Optional<KeyValue> prevKv) {
 

@@ -844,7 +844,7 @@ public final class RocksDbKvStore implements KvStore {
         bookedAtNextRevision = b.frees.getOrDefault(b.newRevision + 1, 0L);
         for (Map.Entry<Bytes, Optional<KeyValue>> e : b.pending.entrySet()) {
           if (e.getValue().isPresent()) {
-            latest.live(e.getKey(), b.newRevision, b.pendingSub.get(e.getKey()));
+            latest.live(e.getValue().get(), b.pendingSub.get(e.getKey()));
           } else {
             latest.absent(e.getKey());
           }
@@ -890,12 +890,28 @@ public final class RocksDbKvStore implements KvStore {
   }
 
   private PutResponse doPut(Batch b, PutRequest p) {
+    if (!p.prevKv() && !p.ignoreValue() && !p.ignoreLease() && !prevValuesWanted()) {
+      // etcd's put reads only its key index, not the previous value; so does this one when
+      // nobody asks for the value (the cache usually knows the rest).
+      b.putKey(p.key(), p.value(), p.lease(), b.prior(p.key()), null);
+      return new PutResponse(b.newRevision, Optional.empty());
+    }
     KeyValue prev = b.current(p.key());
     Bytes value = p.ignoreValue() ? prev.value() : p.value();
     long lease = p.ignoreLease() ? prev.lease() : p.lease();
-    b.putKey(p.key(), value, lease, prev);
+    b.putKey(p.key(), value, lease, prev == null ? null : Prior.of(prev), prev);
     return new PutResponse(b.newRevision,
         p.prevKv() ? Optional.ofNullable(prev) : Optional.empty());
+  }
+
+  /** Whether a listener wants each put's event to carry the previous value (prevKv). */
+  private boolean prevValuesWanted() {
+    for (RevisionListener l : listeners) {
+      if (l.wantsPrevValues()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private DeleteRangeResponse doDelete(Batch b, DeleteRangeRequest d) {
@@ -1256,6 +1272,15 @@ public final class RocksDbKvStore implements KvStore {
     }
   }
 
+  /** What a put needs of the version it replaces: all of it but the value, which it only sizes. */
+  private record Prior(long createRevision, long modRevision, long version, long lease,
+      int valueSize) {
+    static Prior of(KeyValue kv) {
+      return new Prior(kv.createRevision(), kv.modRevision(), kv.version(), kv.lease(),
+          kv.value().size());
+    }
+  }
+
   /**
    * One apply: the RocksDB batch, the pending versions of the new revision (later ops of a txn
    * read them), the events and the in-memory changes to make once the batch is durable.
@@ -1351,20 +1376,43 @@ public final class RocksDbKvStore implements KvStore {
         }
         byte[] row = getRow(kvCf, Codec.kvKey(Codec.encodeKey(key.array()), cached.modRevision(),
             cached.subRevision()));
-        if (row != null && !Codec.isTombstone(row)) {
-          return Codec.decode(key.array(), cached.modRevision(), row);
+        KeyValue kv = row == null || Codec.isTombstone(row)
+            ? null : Codec.decode(key.array(), cached.modRevision(), row);
+        if (kv == null || kv.createRevision() != cached.createRevision()
+            || kv.version() != cached.version() || kv.lease() != cached.lease()
+            || kv.value().size() != cached.valueSize()) {
+          throw new IllegalStateException("corrupt store in " + dir + ": the live version of "
+              + key + " should be " + cached + " but the row there is "
+              + (kv == null ? "missing" : kv.toString()));
         }
-        throw new IllegalStateException("corrupt store in " + dir + ": the live version of " + key
-            + " at revision " + cached.modRevision() + "." + cached.subRevision() + " is missing");
+        return kv;
       }
       long[] sub = new long[1];
       KeyValue kv = view.get(key, currentRevision, sub);
       if (kv == null) {
         latest.absent(key);
       } else {
-        latest.live(key, kv.modRevision(), sub[0]);
+        latest.live(kv, sub[0]);
       }
       return kv;
+    }
+
+    /**
+     * What a put needs of the live version of {@code key} now (all but its value), including
+     * this batch's writes; null if none. Reads nothing when the applier's cache knows the key.
+     */
+    Prior prior(Bytes key) {
+      Optional<KeyValue> p = pending.get(key);
+      if (p != null) {
+        return p.map(Prior::of).orElse(null);
+      }
+      LatestVersions.Slot cached = latest.get(key);
+      if (cached != null) {
+        return cached.absent() ? null : new Prior(cached.createRevision(), cached.modRevision(),
+            cached.version(), cached.lease(), cached.valueSize());
+      }
+      KeyValue kv = current(key);
+      return kv == null ? null : Prior.of(kv);
     }
 
     /** Scans at {@code rev}; at the new revision the pending writes overlay the stored state. */
@@ -1395,9 +1443,14 @@ public final class RocksDbKvStore implements KvStore {
       }
     }
 
-    void putKey(Bytes key, Bytes value, long lease, KeyValue prev) {
-      long create = prev != null ? prev.createRevision() : newRevision;
-      long version = prev != null ? prev.version() + 1 : 1;
+    /**
+     * Writes a new version of {@code key}. {@code prior}: what the replaced live version was
+     * (null: none); {@code prev}: that version with its value, for the event, or null when
+     * nobody wants it (the event then has no prevKv although the key had a version).
+     */
+    void putKey(Bytes key, Bytes value, long lease, Prior prior, KeyValue prev) {
+      long create = prior != null ? prior.createRevision() : newRevision;
+      long version = prior != null ? prior.version() + 1 : 1;
       byte[] enc = Codec.encodeKey(key.array());
       put(kvCf, Codec.kvKey(enc, newRevision, subRevision),
           Codec.record(false, create, version, lease, value.array()));
@@ -1405,12 +1458,12 @@ public final class RocksDbKvStore implements KvStore {
       put(revCf, Codec.revKey(newRevision, subRevision), key.array());
       subRevision++;
       addedBytes += Codec.versionBytes(key, value);
-      if (prev != null) {
-        bookFree(Math.max(newRevision, prev.modRevision() + 1),
-            Codec.versionBytes(prev.key(), prev.value()));
+      if (prior != null) {
+        bookFree(Math.max(newRevision, prior.modRevision() + 1),
+            Codec.versionBytes(key.size(), prior.valueSize()));
       }
-      if (prev != null && prev.lease() != 0 && prev.lease() != lease) {
-        delete(leaseKeyCf, Codec.leaseKeyEntry(prev.lease(), key.array()));
+      if (prior != null && prior.lease() != 0 && prior.lease() != lease) {
+        delete(leaseKeyCf, Codec.leaseKeyEntry(prior.lease(), key.array()));
       }
       if (lease != 0) {
         put(leaseKeyCf, Codec.leaseKeyEntry(lease, key.array()), NOTHING);

@@ -2,8 +2,10 @@ package io.raftkv.server.watch;
 
 import io.raftkv.mvcc.Bytes;
 import io.raftkv.mvcc.Event;
+import io.raftkv.mvcc.KeyValue;
 import io.raftkv.mvcc.KvStore;
 import io.raftkv.mvcc.MvccException;
+import io.raftkv.mvcc.RangeRequest;
 import io.raftkv.mvcc.RevisionListener;
 import io.raftkv.server.api.EtcdCodec;
 import io.raftkv.server.api.etcd.ResponseHeader;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -138,6 +141,11 @@ public final class WatchHub implements AutoCloseable {
      * by the hub thread at the end of each drain, read by the apply thread.
      */
     private volatile boolean idle;
+    /**
+     * Watchers that asked for prev_kv. Written by the hub thread only, read by the apply thread:
+     * while it is zero the store need not read a put's previous value for the event.
+     */
+    private volatile int prevKvWatchers;
     /** Watchers and unsynced watchers after the last round, for metrics. */
     private volatile int watcherGauge;
     private volatile int slowWatcherGauge;
@@ -167,7 +175,17 @@ public final class WatchHub implements AutoCloseable {
 
     /** The listener to register with the store: called on the apply thread, never blocks. */
     public RevisionListener listener() {
-        return this::onRevision;
+        return new RevisionListener() {
+            @Override
+            public void onRevision(long revision, List<Event> events) {
+                WatchHub.this.onRevision(revision, events);
+            }
+
+            @Override
+            public boolean wantsPrevValues() {
+                return prevKvWatchers > 0;
+            }
+        };
     }
 
     private void onRevision(long revision, List<Event> events) {
@@ -400,7 +418,7 @@ public final class WatchHub implements AutoCloseable {
         for (Revision r : batch) {
             events.addAll(r.events());
         }
-        EventProtos protos = new EventProtos(events);
+        EventProtos protos = new EventProtos(events, store.get());
         List<Watcher> overflowed = new ArrayList<>();
         for (Map.Entry<KeyRange, Set<Watcher>> group : synced.entrySet()) {
             List<Integer> matching = new ArrayList<>();
@@ -450,7 +468,7 @@ public final class WatchHub implements AutoCloseable {
                 any = true;
                 continue;
             }
-            EventProtos protos = new EventProtos(events);
+            EventProtos protos = new EventProtos(events, s);
             List<Integer> matching = new ArrayList<>();
             for (int i = 0; i < events.size(); i++) {
                 if (w.range.contains(events.get(i).kv().key())) {
@@ -554,24 +572,60 @@ public final class WatchHub implements AutoCloseable {
         }
     }
 
-    /** The proto form of a batch's events, built once per batch, with and without prev_kv. */
+    /**
+     * The proto form of a batch's events, built once per batch, with and without prev_kv. A put
+     * that the store applied while no watcher wanted prev_kv comes without its previous value
+     * (see {@link RevisionListener#onRevision}); the first watcher that wants it here has it read
+     * from the store at the revision before the put, as etcd's watch server does for every
+     * prev_kv. Once a compaction has passed that revision the value is gone and the event goes
+     * without it, as in etcd.
+     */
     private static final class EventProtos {
         private final List<Event> events;
+        private final KvStore store;
         private final io.raftkv.server.api.mvcc.Event[] withPrev;
         private final io.raftkv.server.api.mvcc.Event[] withoutPrev;
 
-        EventProtos(List<Event> events) {
+        EventProtos(List<Event> events, KvStore store) {
             this.events = events;
+            this.store = store;
             this.withPrev = new io.raftkv.server.api.mvcc.Event[events.size()];
             this.withoutPrev = new io.raftkv.server.api.mvcc.Event[events.size()];
         }
 
         io.raftkv.server.api.mvcc.Event get(int i, boolean prevKv) {
-            if (withPrev[i] == null) {
-                withPrev[i] = EtcdCodec.toProto(events.get(i));
-                withoutPrev[i] = withPrev[i].hasPrevKv() ? withPrev[i].toBuilder().clearPrevKv().build() : withPrev[i];
+            if (withoutPrev[i] == null) {
+                io.raftkv.server.api.mvcc.Event proto = EtcdCodec.toProto(events.get(i));
+                withoutPrev[i] = proto.hasPrevKv() ? proto.toBuilder().clearPrevKv().build() : proto;
+                if (proto.hasPrevKv() || !prevOmitted(events.get(i))) {
+                    withPrev[i] = proto;
+                }
             }
-            return prevKv ? withPrev[i] : withoutPrev[i];
+            if (!prevKv) {
+                return withoutPrev[i];
+            }
+            if (withPrev[i] == null) {
+                withPrev[i] = EtcdCodec.toProto(withReadPrev(events.get(i)));
+            }
+            return withPrev[i];
+        }
+
+        /** A put of a key that had a version, without that version. */
+        private static boolean prevOmitted(Event e) {
+            return e.type() == Event.Type.PUT && e.kv().version() > 1 && e.prevKv().isEmpty();
+        }
+
+        private Event withReadPrev(Event e) {
+            try {
+                List<KeyValue> prev = store.range(RangeRequest.key(e.kv().key())
+                        .atRevision(e.kv().modRevision() - 1)).kvs();
+                return prev.isEmpty() ? e : new Event(e.type(), e.kv(), Optional.of(prev.get(0)));
+            } catch (MvccException x) {
+                if (x.code() != MvccException.Code.COMPACTED) {
+                    throw x;
+                }
+                return e;
+            }
         }
 
         Event event(int i) {
@@ -702,6 +756,9 @@ public final class WatchHub implements AutoCloseable {
             long start = req.getStartRevision() > 0 ? req.getStartRevision() : current + 1;
             Watcher w = new Watcher(id, this, range, req, start);
             watchers.put(id, w);
+            if (w.prevKv) {
+                prevKvWatchers++; // the hub thread is the only writer
+            }
             enqueue(reply.setWatchId(id).build());
             if (start < s.compactRevision()) {
                 // etcd: a watcher whose start revision is compacted is canceled at once, even when
@@ -725,7 +782,9 @@ public final class WatchHub implements AutoCloseable {
         }
 
         private void remove(Watcher w) {
-            watchers.remove(w.id);
+            if (watchers.remove(w.id) == w && w.prevKv) {
+                prevKvWatchers--; // the hub thread is the only writer
+            }
             forget(w);
         }
 

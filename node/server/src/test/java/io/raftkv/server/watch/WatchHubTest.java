@@ -246,6 +246,57 @@ class WatchHubTest {
     }
 
     @Test
+    void theStoreReadsPreviousValuesOnlyWhileAWatcherWantsThem() {
+        WatchHub h = hub();
+        RecordingSink sink = new RecordingSink();
+        WatchHub.Stream s = h.open(sink);
+        s.create(watch("p").build());
+        h.drain();
+        assertThat(h.listener().wantsPrevValues()).isFalse();
+        s.create(watch("q").setPrevKv(true).build());
+        h.drain();
+        assertThat(h.listener().wantsPrevValues()).isTrue();
+        s.cancel(1);
+        h.drain();
+        assertThat(h.listener().wantsPrevValues()).isFalse();
+    }
+
+    @Test
+    void aPutAppliedBeforeAPrevKvWatcherCameGetsItsPrevKvFromTheStore() {
+        WatchHub h = hub();
+        RecordingSink sink = new RecordingSink();
+        WatchHub.Stream s = h.open(sink);
+        s.create(watch("p").build());
+        h.drain();
+        put("p", "old");
+        long rev = put("p", "new"); // applied while no watcher wanted prev_kv: its event has none
+        s.create(watch("p").setPrevKv(true).setStartRevision(rev).build());
+        h.drain();
+        List<Event> with = sink.events(1);
+        assertThat(keysAndRevisions(with)).containsExactly("PUT p@" + rev);
+        assertThat(with.get(0).getPrevKv().getValue().toStringUtf8()).isEqualTo("old");
+        assertThat(with.get(0).getPrevKv().getModRevision()).isEqualTo(rev - 1);
+        assertThat(sink.events(0)).hasSize(2).noneMatch(Event::hasPrevKv);
+    }
+
+    @Test
+    void aPrevKvThatACompactionRemovedIsLeftOutAsInEtcd() {
+        WatchHub h = hub();
+        RecordingSink sink = new RecordingSink();
+        WatchHub.Stream s = h.open(sink);
+        s.create(watch("p").build());
+        h.drain();
+        put("p", "old");
+        long rev = put("p", "new");
+        store.get().compact(++raftIndex, rev);
+        s.create(watch("p").setPrevKv(true).setStartRevision(rev).build());
+        h.drain();
+        List<Event> with = sink.events(1);
+        assertThat(keysAndRevisions(with)).containsExactly("PUT p@" + rev);
+        assertThat(with.get(0).hasPrevKv()).isFalse();
+    }
+
+    @Test
     void pastStartRevisionReplaysHistoryThenGoesLiveWithoutGapOrDuplicate() {
         WatchHub h = hub(new WatchHub.Options(1 << 20, 10_000, 7, 1_572_864, 600_000));
         for (int i = 0; i < 50; i++) {

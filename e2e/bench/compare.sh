@@ -12,7 +12,9 @@
 #                 shared machine; the default runs one cluster after the other
 #   --out F       also write the table (markdown) to F
 # Environment: NODES (5), HEARTBEAT_MS (100), ELECTION_MS (1000), SNAPSHOT_COUNT (100000),
-#   PORT_BASE (24790), DURATION (10s per load), WARMUP (3s unmeasured before each load),
+#   PORT_BASE (24790), DURATION (10s per load), WARMUP (20s unmeasured before each load: the
+#   load tool is a fresh JVM per load, and on two shared cores its first ~15 s run at half speed
+#   while its JIT compiles gRPC and Netty; a shorter warm-up measures the tool, not the servers),
 #   PREPARE (60s of unmeasured puts per cluster before the first load), RAFTKV_JAVA_OPTS (JVM options for raftkv members;
 #   default: bin/raftkv's), WATCH_RATE (puts/s fed to the watchers, 50).
 set -euo pipefail
@@ -26,7 +28,7 @@ ELECTION_MS="${ELECTION_MS:-1000}"
 SNAPSHOT_COUNT="${SNAPSHOT_COUNT:-100000}"
 PORT_BASE="${PORT_BASE:-24790}"
 DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-3s}"
+WARMUP="${WARMUP:-20s}"
 PREPARE="${PREPARE:-60s}"
 WATCH_RATE="${WATCH_RATE:-50}"
 LOAD_TIMEOUT_S=180

@@ -49,21 +49,8 @@ class KvStateMachineRequestIdTest {
         InternalRequest parsed = KvStateMachine.parse(data);
         assertThat(parsed.getPut()).isEqualTo(put);
         // Entry data is never written; here it is, to show the parsed value shares its bytes.
-        int at = indexOf(data, "value".getBytes(StandardCharsets.UTF_8));
+        int at = new String(data, StandardCharsets.ISO_8859_1).indexOf("value"); // one char per byte
         data[at] = 'V';
         assertThat(parsed.getPut().getValue().toStringUtf8()).isEqualTo("Value");
-    }
-
-    static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("not found");
     }
 }

@@ -5,6 +5,7 @@ import io.raftkv.raft.Message;
 import io.raftkv.server.api.peer.MessageBatch;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static io.raftkv.server.transport.SampleMessages.bytes;
@@ -26,22 +27,9 @@ class PeerBatchParseTest {
         assertThat(batch.getSenderPeerUrl()).isEqualTo("http://127.0.0.1:2380");
 
         // Nothing writes to a received payload; here the test does, to show who shares its bytes.
-        int at = indexOf(payload, bytes("second-entry"));
+        int at = new String(payload, StandardCharsets.ISO_8859_1).indexOf("second-entry"); // one char per byte
         payload[at] = 'S';
         assertThat(batch.getMessages(0).getAppendEntries().getEntries(1).getData().toStringUtf8()).isEqualTo("Second-entry");
         assertThat(((Message.AppendEntries) decoded).entries().get(1).data()).isEqualTo(bytes("second-entry"));
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("not found");
     }
 }

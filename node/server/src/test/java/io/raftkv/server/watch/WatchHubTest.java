@@ -261,15 +261,23 @@ class WatchHubTest {
         assertThat(h.listener().wantsPrevValues()).isFalse();
     }
 
+    /**
+     * Watcher 0 of {@code s} watches p without prev_kv; then p=old and p=new are applied, the
+     * second while no watcher wants prev_kv, so its event has none. Returns p=new's revision.
+     */
+    private long twoPutsWhileNoWatcherWantsPrevKv(WatchHub h, WatchHub.Stream s) {
+        s.create(watch("p").build());
+        h.drain();
+        put("p", "old");
+        return put("p", "new");
+    }
+
     @Test
     void aPutAppliedBeforeAPrevKvWatcherCameGetsItsPrevKvFromTheStore() {
         WatchHub h = hub();
         RecordingSink sink = new RecordingSink();
         WatchHub.Stream s = h.open(sink);
-        s.create(watch("p").build());
-        h.drain();
-        put("p", "old");
-        long rev = put("p", "new"); // applied while no watcher wanted prev_kv: its event has none
+        long rev = twoPutsWhileNoWatcherWantsPrevKv(h, s);
         s.create(watch("p").setPrevKv(true).setStartRevision(rev).build());
         h.drain();
         List<Event> with = sink.events(1);
@@ -284,10 +292,7 @@ class WatchHubTest {
         WatchHub h = hub();
         RecordingSink sink = new RecordingSink();
         WatchHub.Stream s = h.open(sink);
-        s.create(watch("p").build());
-        h.drain();
-        put("p", "old");
-        long rev = put("p", "new");
+        long rev = twoPutsWhileNoWatcherWantsPrevKv(h, s);
         store.get().compact(++raftIndex, rev);
         s.create(watch("p").setPrevKv(true).setStartRevision(rev).build());
         h.drain();

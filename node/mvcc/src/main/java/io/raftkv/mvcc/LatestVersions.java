@@ -102,7 +102,7 @@ final class LatestVersions {
     return slots.get(key);
   }
 
-  /** Records that the live version of {@code kv.key()} is {@code kv}, at sub-revision {@code sub}. */
+  /** Records that {@code kv}, at sub-revision {@code sub}, is the live version of its key. */
   void live(KeyValue kv, long sub) {
     if (kv.modRevision() <= 0) {
       throw new IllegalArgumentException("revision must be positive: " + kv.modRevision());

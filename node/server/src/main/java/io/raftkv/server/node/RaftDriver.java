@@ -471,12 +471,13 @@ public final class RaftDriver implements AutoCloseable {
                 leadershipListener.leadershipChanged(leading, raft.term());
             }
         }
-        // 1. persist: the snapshot payload into the state machine, then the log with one fsync.
-        //    A leader's appends and heartbeats go out first, in parallel with its own fsync
-        //    (thesis §10.2.1): the leader counts its own copy only when it computes the commit
-        //    index on a later iteration, after this persist has returned, and its term and vote
-        //    are already durable. Everything else waits for the fsync (a follower's acks and
-        //    votes must describe durable state).
+        // 1. A snapshot's payload goes into the state machine first.
+        // 2. Messages that promise nothing about this member's log leave before the fsync, in
+        //    parallel with it, when the Ready changes neither term nor vote: a leader's appends
+        //    and heartbeats (thesis §10.2.1: the leader counts its own copy only when it computes
+        //    the commit index on a later iteration, after this persist has returned), and anyone's
+        //    forwarded proposals, forwarded reads and heartbeat answers. A follower's acks and
+        //    every vote wait for the fsync: they must describe durable state.
         Snapshot snap = rd.snapshot();
         Snapshot logSnap = null;
         if (snap != null) {
@@ -485,20 +486,24 @@ public final class RaftDriver implements AutoCloseable {
         }
         List<Message> out = withSnapshotPayloads(rd.messages());
         List<Message> afterPersist = out;
-        if (!out.isEmpty() && leaderMaySendBeforePersist(rd)) {
+        if (!out.isEmpty() && termAndVoteDurable(rd)) {
             List<Message> early = new ArrayList<>(out.size());
             afterPersist = new ArrayList<>();
             for (Message m : out) {
-                if (m instanceof Message.AppendEntries || m instanceof Message.Heartbeat) {
-                    early.add(m);
-                } else {
-                    afterPersist.add(m);
-                }
+                (mayLeaveBeforePersist(m) ? early : afterPersist).add(m);
             }
             if (!early.isEmpty()) {
                 sender.accept(early);
             }
         }
+        // 3. Apply, before the fsync, the committed entries this member's log already holds
+        //    durably (from earlier Readys): their clients need not wait for this Ready's fsync.
+        //    Normal entries only, and none with a snapshot: a configuration change is applied in
+        //    its usual place, after the persist.
+        List<Entry> committed = rd.committedEntries();
+        int preApplied = snap == null ? durablePrefix(committed, rd.entries()) : 0;
+        applyAll(committed.subList(0, preApplied));
+        // 4. Persist the log with one fsync.
         try {
             if (rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null) {
                 long t0 = System.nanoTime();
@@ -519,25 +524,16 @@ public final class RaftDriver implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("write-ahead log failed", e);
         }
-        // 2. send; a snapshot for a follower carries the state machine, not just the log's data
+        // 5. Send the rest; a snapshot for a follower carries the state machine, not just the
+        //    log's data.
         if (!afterPersist.isEmpty()) {
             sender.accept(afterPersist);
         }
-        // 3. apply
+        // 6. Apply the rest, then release the reads whose index is applied.
         if (snap != null) {
             applied = snap.metadata().index();
         }
-        if (!rd.committedEntries().isEmpty()) {
-            long t0 = System.nanoTime();
-            for (Entry e : rd.committedEntries()) {
-                apply(e);
-                if (wasLeader && !leaderCaughtUpTold && e.term() == leaderTerm) {
-                    leaderCaughtUpTold = true;
-                    leadershipListener.leaderCaughtUp(leaderTerm);
-                }
-            }
-            observer.applied(System.nanoTime() - t0, rd.committedEntries().size());
-        }
+        applyAll(committed.subList(preApplied, committed.size()));
         for (ReadState rs : rd.readStates()) {
             List<CompletableFuture<Long>> fs = readsInFlight.remove(ByteBuffer.wrap(rs.context()));
             if (fs != null) {
@@ -550,15 +546,58 @@ public final class RaftDriver implements AutoCloseable {
     }
 
     /**
-     * True when this Ready's appends may leave before its fsync: this member leads and the Ready
-     * changes neither term nor vote (a leader's term and vote are durable before it campaigns).
+     * True when this Ready changes neither term nor vote, so that messages which promise nothing
+     * about the log may leave before its fsync (a leader's term and vote are durable before it
+     * campaigns).
      */
-    private boolean leaderMaySendBeforePersist(Ready rd) {
-        if (raft.role() != Role.LEADER) {
-            return false;
-        }
+    private boolean termAndVoteDurable(Ready rd) {
         return rd.hardState() == null
                 || (rd.hardState().term() == durableTerm && rd.hardState().vote() == durableVote);
+    }
+
+    /**
+     * Messages that claim nothing about this member's durable log or vote: a leader's appends and
+     * heartbeats (its own copy counts only after its fsync), forwarded proposals and reads, a
+     * leader's read answers, and a follower's heartbeat answers (they carry only the term, which
+     * is durable when {@link #termAndVoteDurable} holds).
+     */
+    static boolean mayLeaveBeforePersist(Message m) {
+        return m instanceof Message.AppendEntries || m instanceof Message.Heartbeat
+                || m instanceof Message.HeartbeatResponse || m instanceof Message.Propose
+                || m instanceof Message.ReadIndexRequest || m instanceof Message.ReadIndexResponse;
+    }
+
+    /**
+     * How many of {@code committed}, from the front, are normal entries this member's log holds
+     * durably already: below both the log's last index and the first entry this Ready writes
+     * (which may overwrite a suffix).
+     */
+    private int durablePrefix(List<Entry> committed, List<Entry> appending) {
+        long durableLast = wal.lastIndex();
+        if (!appending.isEmpty()) {
+            durableLast = Math.min(durableLast, appending.get(0).index() - 1);
+        }
+        int n = 0;
+        while (n < committed.size() && committed.get(n).index() <= durableLast
+                && committed.get(n).type() == EntryType.NORMAL) {
+            n++;
+        }
+        return n;
+    }
+
+    private void applyAll(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        for (Entry e : entries) {
+            apply(e);
+            if (wasLeader && !leaderCaughtUpTold && e.term() == leaderTerm) {
+                leaderCaughtUpTold = true;
+                leadershipListener.leaderCaughtUp(leaderTerm);
+            }
+        }
+        observer.applied(System.nanoTime() - t0, entries.size());
     }
 
     /** The messages with every InstallSnapshot carrying the state machine's snapshot payload. */

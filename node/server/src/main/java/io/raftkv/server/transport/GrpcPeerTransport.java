@@ -26,6 +26,8 @@ import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.CodecException;
@@ -100,19 +102,36 @@ public final class GrpcPeerTransport implements PeerTransport {
                     throw new CodecException("unsupported message encoding " + message.encoding());
                 }
                 try {
-                    // getBytes() is a fresh copy owned by this batch.
-                    return parseBatch(message.payload().getBytes());
+                    return parseBatch(message.payload());
                 } catch (java.io.IOException e) {
                     throw new CodecException(e);
                 }
             });
 
     /**
-     * Parses a peer batch from {@code payload}, which the caller hands over: the entries' data
-     * are views of it, not copies (protobuf aliases only input wrapped as immutable).
+     * Parses a received peer batch. Vert.x copies each HTTP/2 DATA frame into a new unpooled heap
+     * buffer and cuts gRPC messages out of it as slices, or out of a new buffer where a message
+     * spans frames; nothing writes to those arrays afterwards, so the batch is parsed from the
+     * array itself. Any other buffer (pooled, direct or composite: its memory may be reused once
+     * released) is copied first.
      */
-    static MessageBatch parseBatch(byte[] payload) throws java.io.IOException {
-        CodedInputStream in = UnsafeByteOperations.unsafeWrap(payload).newCodedInput();
+    @SuppressWarnings("deprecation") // Buffer.getByteBuf: Vert.x 4's way to reach the ByteBuf
+    static MessageBatch parseBatch(Buffer payload) throws java.io.IOException {
+        ByteBuf data = payload.getByteBuf();
+        if (data.hasArray() && !(data.alloc() instanceof PooledByteBufAllocator)) {
+            return parseBatch(data.array(), data.arrayOffset() + data.readerIndex(), data.readableBytes());
+        }
+        byte[] copy = payload.getBytes();
+        return parseBatch(copy, 0, copy.length);
+    }
+
+    /**
+     * Parses a peer batch from {@code length} bytes of {@code payload} at {@code offset}, which
+     * the caller hands over: the entries' data are views of it, not copies (protobuf aliases only
+     * input marked immutable).
+     */
+    static MessageBatch parseBatch(byte[] payload, int offset, int length) throws java.io.IOException {
+        CodedInputStream in = UnsafeByteOperations.unsafeWrap(payload, offset, length).newCodedInput();
         in.enableAliasing(true);
         return MessageBatch.parseFrom(in);
     }

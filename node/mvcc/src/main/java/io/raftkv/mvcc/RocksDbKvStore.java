@@ -115,6 +115,15 @@ public final class RocksDbKvStore implements KvStore {
     }
   };
 
+  /**
+   * Applier only: the batch of the apply in progress, one for the store's life (cleared, not
+   * rebuilt, per apply: its maps, native write batch and read options would otherwise be
+   * garbage or native churn per entry).
+   */
+  private final Batch applyBatch;
+  /** Applier only: an apply is in progress (the batch is not re-entrant). */
+  private boolean applying;
+
   /** Applier only: the live versions of recently used keys. */
   private final LatestVersions latest;
   /**
@@ -192,6 +201,7 @@ public final class RocksDbKvStore implements KvStore {
       closeRocksDb();
       throw e;
     }
+    applyBatch = new Batch();
     compactor = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "mvcc-compactor-" + dir.getFileName());
       t.setDaemon(true);
@@ -826,7 +836,13 @@ public final class RocksDbKvStore implements KvStore {
       }
       return type.isInstance(recorded) ? type.cast(recorded) : stale.get();
     }
-    try (Batch b = new Batch()) {
+    if (applying) {
+      throw new IllegalStateException("apply re-entered");
+    }
+    Batch b = applyBatch;
+    b.reset();
+    applying = true;
+    try {
       T result = null;
       MvccException error = null;
       try {
@@ -876,6 +892,8 @@ public final class RocksDbKvStore implements KvStore {
     } catch (RocksDBException e) {
       throw new IllegalStateException(
           "RocksDB write of raft index " + raftIndex + " failed in " + dir, e);
+    } finally {
+      applying = false;
     }
   }
 
@@ -1157,6 +1175,9 @@ public final class RocksDbKvStore implements KvStore {
   }
 
   private void closeRocksDb() {
+    if (applyBatch != null) {
+      applyBatch.close();
+    }
     writeOptions.close();
     for (ColumnFamilyHandle h : handles) {
       h.close();
@@ -1288,7 +1309,7 @@ public final class RocksDbKvStore implements KvStore {
   private final class Batch implements AutoCloseable {
     final WriteBatch batch = new WriteBatch();
     final View view = new View(false);
-    final long newRevision = currentRevision + 1;
+    long newRevision;
     final TreeMap<Bytes, Optional<KeyValue>> pending = new TreeMap<>();
     /** The sub-revision of each live version in {@link #pending}. */
     final Map<Bytes, Long> pendingSub = new HashMap<>();
@@ -1491,6 +1512,12 @@ public final class RocksDbKvStore implements KvStore {
       pending.put(key, Optional.empty());
       events.add(new Event(Event.Type.DELETE,
           new KeyValue(key, 0, newRevision, 0, Bytes.EMPTY, 0), Optional.of(prev)));
+    }
+
+    /** Starts the next apply: nothing of the previous one is left. */
+    void reset() {
+      discard();
+      newRevision = currentRevision + 1;
     }
 
     /** Forgets everything but the appliedIndex: the request was refused. */

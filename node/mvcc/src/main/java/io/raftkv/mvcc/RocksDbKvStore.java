@@ -34,6 +34,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
@@ -155,10 +156,19 @@ public final class RocksDbKvStore implements KvStore {
         .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
         .setKeepLogFileNum(2)
         .setMaxBackgroundJobs(2)
+        // Flushes and compactions sync their output every MiB as they write it, instead of
+        // leaving tens of MiB dirty for one final fsync that the Raft log's fdatasync on the same
+        // disk would queue behind.
+        .setBytesPerSync(1L << 20)
         .setAtomicFlush(!options.syncWrites());
     blockCache = new LRUCache(BLOCK_CACHE_BYTES);
     bloomFilter = new BloomFilter(10, false);
+    // No compression but in the bottommost level (LZ4), where most data of a long-lived store
+    // lives: Snappy on every flush and compaction was over half of RocksDB's background CPU under
+    // put load, taken from the same two cores as the foreground (etcd's bbolt compresses nothing).
     cfOptions = new ColumnFamilyOptions().setWriteBufferSize(options.writeBufferBytes())
+        .setCompressionType(CompressionType.NO_COMPRESSION)
+        .setBottommostCompressionType(CompressionType.LZ4_COMPRESSION)
         .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache)
             .setFilterPolicy(bloomFilter));
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();

@@ -561,7 +561,7 @@ public final class RaftDriver implements AutoCloseable {
      * leader's read answers, and a follower's heartbeat answers (they carry only the term, which
      * is durable when {@link #termAndVoteDurable} holds).
      */
-    static boolean mayLeaveBeforePersist(Message m) {
+    private static boolean mayLeaveBeforePersist(Message m) {
         return m instanceof Message.AppendEntries || m instanceof Message.Heartbeat
                 || m instanceof Message.HeartbeatResponse || m instanceof Message.Propose
                 || m instanceof Message.ReadIndexRequest || m instanceof Message.ReadIndexResponse;

@@ -49,6 +49,11 @@ import java.util.stream.Stream;
  * direct-mapped cache of recently written entries; older entries are read from their segment
  * with one positional read and verified against their own checksum.
  *
+ * <p>{@link #startPersist} writes the same record but leaves its fdatasync running on a helper
+ * thread, so that the caller can work (apply entries that are durable already) while the disk
+ * syncs; {@link #awaitPersist} waits for it. Until then the record is written but not durable:
+ * {@link #durableLastIndex()} tells what is.
+ *
  * <p>Not thread-safe: one thread (the Raft driver) calls every method, reads included.
  * {@code persist}, {@link #sync} and {@link #close} block on disk I/O; after an I/O error while
  * writing the log refuses further writes, because the state of the file after a failed fsync is
@@ -123,6 +128,11 @@ public final class SegmentedWal implements Storage, AutoCloseable {
     private final WalFormat.Encoder header = new WalFormat.Encoder(4 * 1024);
     private final Entry[] cache;
     private final ExecutorService background;
+    /** Runs the fdatasync of a {@link #startPersist}; created on first use. */
+    private ExecutorService syncer;
+    /** The fdatasync of the last startPersist while it runs; completes with its end (nanoTime). */
+    private Future<Long> syncInFlight;
+    private long durableLastIndex;
     private Segment tail;
     private long tailDataStart;
     private long writePos;
@@ -463,6 +473,64 @@ public final class SegmentedWal implements Storage, AutoCloseable {
      */
     public void persist(HardState hardState, List<Entry> entries, Snapshot snapshot, boolean mustSync)
             throws IOException {
+        persist(hardState, entries, snapshot, mustSync, false);
+    }
+
+    /**
+     * Like {@link #persist(HardState, List, Snapshot, boolean)}, but returns once the record is
+     * written: its fdatasync runs on a helper thread, overlapping whatever the caller does next,
+     * and {@link #awaitPersist} waits for it. Nothing of this record may be treated as durable
+     * (messages about it sent, its entries applied) before awaitPersist has returned; segments it
+     * compacts away are deleted only then. Every other writing method waits for it first.
+     */
+    public void startPersist(HardState hardState, List<Entry> entries, Snapshot snapshot, boolean mustSync)
+            throws IOException {
+        persist(hardState, entries, snapshot, mustSync, true);
+    }
+
+    /**
+     * Waits for the fdatasync of the last {@link #startPersist}, if one is running.
+     *
+     * @return when it finished ({@link System#nanoTime}), or -1 if none was running
+     * @throws IOException if it failed; the log then refuses further writes
+     */
+    public long awaitPersist() throws IOException {
+        Future<Long> f = syncInFlight;
+        if (f == null) {
+            return -1;
+        }
+        syncInFlight = null;
+        long done;
+        try {
+            done = f.get();
+        } catch (InterruptedException e) {
+            // the fdatasync goes on, but whether it succeeds is unknown
+            failed = true;
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the log's fdatasync");
+        } catch (ExecutionException e) {
+            failed = true;
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("fdatasync of the log failed", e.getCause());
+        }
+        durableLastIndex = state.lastIndex();
+        reclaim();
+        return done;
+    }
+
+    /**
+     * The last index the log holds durably: {@link #lastIndex()} except while the fdatasync of a
+     * {@link #startPersist} that wrote entries is still running (until {@link #awaitPersist}).
+     */
+    public long durableLastIndex() {
+        return syncInFlight == null ? state.lastIndex() : durableLastIndex;
+    }
+
+    private void persist(HardState hardState, List<Entry> entries, Snapshot snapshot, boolean mustSync,
+                         boolean deferSync) throws IOException {
+        awaitPersist();
         checkWritable();
         if (!mustSync && pending.isEmpty() && (entries == null || entries.isEmpty()) && snapshot == null) {
             if (hardState != null) {
@@ -513,7 +581,8 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         }
         batch.endRecord();
 
-        long base = write();
+        durableLastIndex = state.lastIndex();
+        long base = write(deferSync);
 
         pending.clear();
         if (install) {
@@ -541,7 +610,9 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         if (hardState != null) {
             state.hardState = hardState;
         }
-        reclaim();
+        if (syncInFlight == null) {
+            reclaim();
+        }
     }
 
     /**
@@ -551,6 +622,7 @@ public final class SegmentedWal implements Storage, AutoCloseable {
      * @throws IOException on an I/O error; the log then refuses further writes
      */
     public void sync() throws IOException {
+        awaitPersist();
         checkWritable();
         if (pending.isEmpty()) {
             return;
@@ -559,7 +631,7 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         batch.beginRecord(WalFormat.RECORD_BATCH);
         encodePending();
         batch.endRecord();
-        write();
+        write(false);
         pending.clear();
         reclaim();
     }
@@ -615,6 +687,11 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         pending.add(new PendingOp.Compact(index, term));
     }
 
+    /** Number of segments the log still reads from (deleted ones leave it at once); for tests. */
+    int liveSegments() {
+        return segments.size();
+    }
+
     /** Number of fdatasync calls made on the write path since open; for tests and benchmarks. */
     public long syncCount() {
         return syncCount;
@@ -647,9 +724,10 @@ public final class SegmentedWal implements Storage, AutoCloseable {
 
     /**
      * Writes the encoded batch (starting a new segment first if it does not fit) and fdatasyncs
-     * once. Returns the file offset at which the batch starts.
+     * once: here, or with {@code deferSync} on the helper thread (a new segment is still synced
+     * here). Returns the file offset at which the batch starts.
      */
-    private long write() throws IOException {
+    private long write(boolean deferSync) throws IOException {
         ByteBuffer record = batch.flip();
         try {
             if (writePos > tailDataStart && writePos + record.remaining() > options.segmentSizeBytes()) {
@@ -672,8 +750,23 @@ public final class SegmentedWal implements Storage, AutoCloseable {
                 return headerLength;
             }
             long base = writePos;
-            writeFully(tail.channel(), base, record);
-            tail.channel().force(false);
+            FileChannel ch = tail.channel();
+            writeFully(ch, base, record);
+            if (deferSync) {
+                if (syncer == null) {
+                    syncer = Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(r, "raftkv-wal-sync-" + dir.getFileName());
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+                syncInFlight = syncer.submit(() -> {
+                    ch.force(false);
+                    return System.nanoTime();
+                });
+            } else {
+                ch.force(false);
+            }
             syncCount++;
             writePos = base + batch.position();
             if (nextSegment == null) {
@@ -899,8 +992,14 @@ public final class SegmentedWal implements Storage, AutoCloseable {
         Future<FileChannel> next = nextSegment;
         nextSegment = null;
         background.shutdown();
+        if (syncer != null) {
+            syncer.shutdown();
+        }
         try {
             background.awaitTermination(1, TimeUnit.MINUTES);
+            if (syncer != null) {
+                syncer.awaitTermination(1, TimeUnit.MINUTES);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -228,6 +228,57 @@ class SegmentedWalTest {
     }
 
     @Test
+    void startedPersistIsDurableOnlyOnceAwaitedAndSurvivesReopen() throws IOException {
+        HardState hs = new HardState(2, 1, 5);
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            wal.persist(hs, TestEntries.range(1, 10, 2), null);
+            long syncs = wal.syncCount();
+            wal.startPersist(hs, TestEntries.range(11, 20, 2), null, true);
+            // written (readable) at once, durable only once awaited
+            assertThat(wal.lastIndex()).isEqualTo(20);
+            assertThat(wal.entries(11, 21, Long.MAX_VALUE)).isEqualTo(TestEntries.range(11, 20, 2));
+            assertThat(wal.durableLastIndex()).isEqualTo(10);
+            assertThat(wal.awaitPersist()).isPositive();
+            assertThat(wal.durableLastIndex()).isEqualTo(20);
+            assertThat(wal.syncCount()).isEqualTo(syncs + 1);
+            assertThat(wal.awaitPersist()).isEqualTo(-1);
+            // a persist that follows a started one that nobody awaited waits for it itself
+            wal.startPersist(hs, TestEntries.range(21, 30, 2), null, true);
+            wal.persist(hs, TestEntries.range(31, 40, 2), null);
+            assertThat(wal.durableLastIndex()).isEqualTo(40);
+        }
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            assertThat(wal.lastIndex()).isEqualTo(40);
+            assertThat(wal.entries(1, 41, Long.MAX_VALUE)).isEqualTo(TestEntries.range(1, 40, 2));
+            assertThat(wal.initialState().hardState()).isEqualTo(hs);
+        }
+    }
+
+    @Test
+    void segmentsAStartedPersistCompactsAwayAreDeletedOnlyOnceItIsDurable() throws Exception {
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            for (long i = 1; i <= 1000; i += 20) {
+                wal.persist(new HardState(1, 1, i - 1), TestEntries.range(i, i + 19, 1), null);
+            }
+            int before = wal.liveSegments();
+            wal.createSnapshot(990, ConfState.ofVoters(Set.of(1L)), new byte[0]);
+            wal.compact(990);
+            // the compaction record travels in this write: until its fdatasync is done a crash
+            // would find the old state, which needs the old segments
+            wal.startPersist(null, TestEntries.range(1001, 1001, 1), null, true);
+            assertThat(wal.liveSegments()).isEqualTo(before);
+            wal.awaitPersist();
+            assertThat(wal.liveSegments()).isLessThan(before).isLessThanOrEqualTo(3);
+            wal.close();
+            assertThat(segmentCount()).isLessThanOrEqualTo(3);
+        }
+        try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
+            assertThat(wal.firstIndex()).isEqualTo(991);
+            assertThat(wal.entries(991, 1002, Long.MAX_VALUE)).hasSize(11);
+        }
+    }
+
+    @Test
     void secondOpenOfTheSameDirectoryFails() throws IOException {
         try (SegmentedWal wal = SegmentedWal.open(dir, SMALL)) {
             assertThatThrownBy(() -> SegmentedWal.open(dir, SMALL)).isInstanceOf(IOException.class)

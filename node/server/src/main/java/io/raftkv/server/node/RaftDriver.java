@@ -496,20 +496,29 @@ public final class RaftDriver implements AutoCloseable {
                 sender.accept(early);
             }
         }
-        // 3. Apply, before the fsync, the committed entries this member's log already holds
-        //    durably (from earlier Readys): their clients need not wait for this Ready's fsync.
-        //    Normal entries only, and none with a snapshot: a configuration change is applied in
-        //    its usual place, after the persist.
+        // 3. Persist the log with one fsync and, while the disk syncs, apply the committed entries
+        //    this member's log already held durably (from earlier Readys): their clients need not
+        //    wait for this Ready's fsync. Normal entries only, and none with a snapshot: a
+        //    configuration change is applied in its usual place, after the persist. The prefix is
+        //    bounded before the write, which may overwrite the log's suffix.
         List<Entry> committed = rd.committedEntries();
         int preApplied = snap == null ? durablePrefix(committed, rd.entries()) : 0;
-        applyAll(committed.subList(0, preApplied));
-        // 4. Persist the log with one fsync.
         try {
-            if (rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null) {
-                long t0 = System.nanoTime();
+            boolean writes = rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null;
+            boolean syncs = rd.mustSync() || !rd.entries().isEmpty() || logSnap != null;
+            long t0 = System.nanoTime();
+            if (writes && preApplied > 0) {
+                wal.startPersist(rd.hardState(), rd.entries(), logSnap, rd.mustSync() || logSnap != null);
+            } else if (writes) {
                 wal.persist(rd.hardState(), rd.entries(), logSnap, rd.mustSync() || logSnap != null);
-                if (rd.mustSync() || !rd.entries().isEmpty() || logSnap != null) {
-                    observer.walSynced(System.nanoTime() - t0);
+            }
+            long persisted = System.nanoTime();
+            applyAll(committed.subList(0, preApplied));
+            // 4. Wait for the fsync.
+            if (writes) {
+                long synced = wal.awaitPersist();
+                if (syncs) {
+                    observer.walSynced((synced == -1 ? persisted : synced) - t0);
                 }
                 if (rd.hardState() != null) {
                     durableTerm = rd.hardState().term();
@@ -573,7 +582,7 @@ public final class RaftDriver implements AutoCloseable {
      * (which may overwrite a suffix).
      */
     private int durablePrefix(List<Entry> committed, List<Entry> appending) {
-        long durableLast = wal.lastIndex();
+        long durableLast = wal.durableLastIndex();
         if (!appending.isEmpty()) {
             durableLast = Math.min(durableLast, appending.get(0).index() - 1);
         }

@@ -25,10 +25,11 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * What a follower does before and after the fsync of a Ready (docs/ARCHITECTURE.md, "The Ready
- * contract"): committed entries its log already holds durably are applied before the fsync, and
- * a forwarded proposal leaves before it, while the acknowledgement of the appended entries leaves
- * only after it. Each callback records the WAL's last index at that moment (the driver thread is
- * the WAL's only writer), which tells whether this Ready's entries were persisted yet.
+ * contract"): committed entries its log already holds durably are applied while the fsync runs,
+ * not after it, and a forwarded proposal leaves before it, while the acknowledgement of the
+ * appended entries leaves only after it. Each callback records the WAL's durable last index at
+ * that moment (the driver thread is the WAL's only writer; the index moves only when the driver
+ * has waited for the fsync), which tells whether this Ready's entries were durable yet.
  */
 class RaftDriverReadyOrderTest {
     private static final long LEADER = 1;
@@ -53,13 +54,13 @@ class RaftDriverReadyOrderTest {
         NoopStateMachine machine = new NoopStateMachine() {
             @Override
             public Object apply(long index, byte[] data) {
-                appliedAt.put(index, wal.lastIndex());
+                appliedAt.put(index, wal.durableLastIndex());
                 return index;
             }
         };
         driver = new RaftDriver(config, wal, 0, machine, messages -> {
             for (Message m : messages) {
-                sent.add(describe(m) + " at last index " + wal.lastIndex());
+                sent.add(describe(m) + " at last index " + wal.durableLastIndex());
             }
         }, 5, 1_000_000);
         driver.start();
@@ -75,7 +76,7 @@ class RaftDriverReadyOrderTest {
     }
 
     @Test
-    void committedEntriesTheLogAlreadyHoldsAreAppliedBeforeTheNextFsync() {
+    void committedEntriesTheLogAlreadyHoldsAreAppliedWhileTheNextFsyncRuns() {
         // entries 5..6 arrive with the news that 2..4 are committed: one Ready both persists 5..6
         // and applies 2..4
         driver.receive(new Message.AppendEntries(LEADER, SELF, 1, 4, 1, entries(5, 6), 4));

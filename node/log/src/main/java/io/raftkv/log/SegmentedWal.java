@@ -7,6 +7,7 @@ import io.raftkv.raft.Snapshot;
 import io.raftkv.raft.SnapshotMetadata;
 import io.raftkv.raft.Storage;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -132,6 +133,7 @@ public final class SegmentedWal implements Storage, AutoCloseable {
     private ExecutorService syncer;
     /** The fdatasync of the last startPersist while it runs; completes with its end (nanoTime). */
     private Future<Long> syncInFlight;
+    /** The log's last index before the write whose fdatasync is {@link #syncInFlight}. */
     private long durableLastIndex;
     private Segment tail;
     private long tailDataStart;
@@ -507,7 +509,7 @@ public final class SegmentedWal implements Storage, AutoCloseable {
             // the fdatasync goes on, but whether it succeeds is unknown
             failed = true;
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for the log's fdatasync");
+            throw new InterruptedIOException("interrupted while waiting for the log's fdatasync");
         } catch (ExecutionException e) {
             failed = true;
             if (e.getCause() instanceof IOException io) {
@@ -515,7 +517,6 @@ public final class SegmentedWal implements Storage, AutoCloseable {
             }
             throw new IOException("fdatasync of the log failed", e.getCause());
         }
-        durableLastIndex = state.lastIndex();
         reclaim();
         return done;
     }

@@ -505,12 +505,13 @@ public final class RaftDriver implements AutoCloseable {
         int preApplied = snap == null ? durablePrefix(committed, rd.entries()) : 0;
         try {
             boolean writes = rd.hardState() != null || !rd.entries().isEmpty() || logSnap != null;
-            boolean syncs = rd.mustSync() || !rd.entries().isEmpty() || logSnap != null;
+            boolean mustSync = rd.mustSync() || logSnap != null;
+            boolean syncs = mustSync || !rd.entries().isEmpty();
             long t0 = System.nanoTime();
             if (writes && preApplied > 0) {
-                wal.startPersist(rd.hardState(), rd.entries(), logSnap, rd.mustSync() || logSnap != null);
+                wal.startPersist(rd.hardState(), rd.entries(), logSnap, mustSync);
             } else if (writes) {
-                wal.persist(rd.hardState(), rd.entries(), logSnap, rd.mustSync() || logSnap != null);
+                wal.persist(rd.hardState(), rd.entries(), logSnap, mustSync);
             }
             long persisted = System.nanoTime();
             applyAll(committed.subList(0, preApplied));

@@ -36,9 +36,11 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.Priority;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.ReadTier;
 import org.rocksdb.RocksDB;
@@ -161,6 +163,12 @@ public final class RocksDbKvStore implements KvStore {
         // disk would queue behind.
         .setBytesPerSync(1L << 20)
         .setAtomicFlush(!options.syncWrites());
+    // Compactions (RocksDB's low-priority pool; flushes have their own) run at nice 19: on a
+    // machine with fewer cores than busy threads they use what the applier, the log's fsync and
+    // the network leave idle instead of preempting them. Debt they leave under a sustained
+    // overload is bounded by RocksDB's level-0 slowdown and stop triggers. The pool is the
+    // process's, shared by every store; setting it again is harmless.
+    Env.getDefault().lowerThreadPoolCPUPriority(Priority.LOW);
     blockCache = new LRUCache(BLOCK_CACHE_BYTES);
     bloomFilter = new BloomFilter(10, false);
     // No compression but in the bottommost level (LZ4), where most data of a long-lived store

@@ -99,49 +99,75 @@ public class LeaseService extends LeaseGrpc.LeaseImplBase {
      * One keep-alive stream: each request renews its lease on the leader and is answered in
      * order with the granted TTL, or TTL 0 for a lease that does not exist (etcd answers so rather
      * than failing the stream). Other failures end the stream with etcd's error; clients reopen it.
+     * A stream opened WithRequireLeader also ends with "no leader" once this member has lost the
+     * cluster ({@link NodeRuntime#onLeaderLoss}), as etcd ends every such stream.
      */
     @Override
     public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> obs) {
-        return new StreamObserver<>() {
-            private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-            private boolean done;
+        KeepAliveStream stream = new KeepAliveStream(obs);
+        if (RequireLeader.required()) {
+            stream.unregister = node.onLeaderLoss(() -> stream.fail(EtcdErrors.NO_LEADER.exception()));
+        }
+        return stream;
+    }
 
-            @Override
-            public synchronized void onNext(LeaseKeepAliveRequest req) {
-                tail = tail.thenCompose(x -> LeaderLeases.renew(node, req.getID()))
-                        .handle((ttl, t) -> {
-                            synchronized (this) {
-                                if (done) {
-                                    return null;
-                                }
-                                if (t != null) {
-                                    done = true;
-                                    obs.onError(Replies.toStatus(t));
-                                } else {
-                                    obs.onNext(LeaseKeepAliveResponse.newBuilder().setHeader(node.header(0))
-                                            .setID(req.getID()).setTTL(ttl).build());
-                                }
-                                return null;
-                            }
-                        });
-            }
+    private final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
+        private final StreamObserver<LeaseKeepAliveResponse> obs;
+        private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+        private boolean done;
+        private volatile Runnable unregister = () -> { };
 
-            @Override
-            public synchronized void onError(Throwable t) {
-                done = true;
-            }
+        KeepAliveStream(StreamObserver<LeaseKeepAliveResponse> obs) {
+            this.obs = obs;
+        }
 
-            @Override
-            public synchronized void onCompleted() {
-                tail = tail.whenComplete((x, t) -> {
-                    synchronized (this) {
-                        if (!done) {
-                            done = true;
-                            obs.onCompleted();
+        @Override
+        public synchronized void onNext(LeaseKeepAliveRequest req) {
+            tail = tail.thenCompose(x -> LeaderLeases.renew(node, req.getID()))
+                    .handle((ttl, t) -> {
+                        if (t != null) {
+                            fail(Replies.toStatus(t));
+                            return null;
                         }
-                    }
-                });
+                        synchronized (this) {
+                            if (!done) {
+                                obs.onNext(LeaseKeepAliveResponse.newBuilder().setHeader(node.header(0))
+                                        .setID(req.getID()).setTTL(ttl).build());
+                            }
+                            return null;
+                        }
+                    });
+        }
+
+        /** Ends the stream with {@code error} unless it has ended. */
+        synchronized void fail(Throwable error) {
+            if (finish()) {
+                obs.onError(error);
             }
-        };
+        }
+
+        /** Marks the stream ended; true if it was not already. */
+        private synchronized boolean finish() {
+            if (done) {
+                return false;
+            }
+            done = true;
+            unregister.run();
+            return true;
+        }
+
+        @Override
+        public synchronized void onError(Throwable t) {
+            finish();
+        }
+
+        @Override
+        public synchronized void onCompleted() {
+            tail = tail.whenComplete((x, t) -> {
+                if (finish()) {
+                    obs.onCompleted();
+                }
+            });
+        }
     }
 }

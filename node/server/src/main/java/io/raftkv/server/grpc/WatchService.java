@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.raftkv.server.api.EtcdErrors;
 import io.raftkv.server.api.etcd.WatchGrpc;
 import io.raftkv.server.api.etcd.WatchRequest;
 import io.raftkv.server.api.etcd.WatchResponse;
@@ -73,7 +74,21 @@ public class WatchService extends WatchGrpc.WatchImplBase {
             }
         });
         call.setOnReadyHandler(stream::ready);
-        call.setOnCancelHandler(stream::close);
+        // WithRequireLeader: ended with "no leader" once this member has lost the cluster (etcd).
+        Runnable unregister = !RequireLeader.required() ? () -> { } : node.onLeaderLoss(() -> stream.closeThen(() -> {
+            if (!call.isCancelled()) {
+                try {
+                    call.onError(EtcdErrors.NO_LEADER.exception());
+                } catch (RuntimeException e) {
+                    // the client went away meanwhile
+                }
+            }
+        }));
+        Runnable closed = () -> {
+            stream.close();
+            unregister.run();
+        };
+        call.setOnCancelHandler(closed);
         return new StreamObserver<>() {
             @Override
             public void onNext(WatchRequest req) {
@@ -89,7 +104,7 @@ public class WatchService extends WatchGrpc.WatchImplBase {
 
             @Override
             public void onError(Throwable t) {
-                stream.close();
+                closed.run();
             }
 
             @Override

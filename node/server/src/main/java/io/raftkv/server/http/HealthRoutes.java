@@ -1,6 +1,5 @@
 package io.raftkv.server.http;
 
-import io.raftkv.raft.RaftNode;
 import io.raftkv.server.node.NodeRuntime;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,7 +34,6 @@ public class HealthRoutes {
     }
 
     private boolean hasLeader() {
-        return node.started() && node.driver().fatalError() == null
-                && node.driver().status().leader() != RaftNode.NONE;
+        return node.hasLeader();
     }
 }

@@ -105,6 +105,10 @@ public class NodeRuntime {
         return t;
     });
     private final CompletableFuture<Void> started = new CompletableFuture<>();
+    /** Consecutive election-timeout checks without a leader (etcd ends require-leader streams at 3). */
+    private static final int LEADER_LOSS_CHECKS = 3;
+    private final java.util.Set<Runnable> leaderLossHandlers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private int leaderlessChecks; // timer thread only
     private final java.util.concurrent.atomic.AtomicBoolean removedLogged = new java.util.concurrent.atomic.AtomicBoolean();
     private Duration requestTimeout;
 
@@ -267,6 +271,30 @@ public class NodeRuntime {
         }
         updatePeers();
         timer.scheduleWithFixedDelay(this::publishAttributes, 200, 500, TimeUnit.MILLISECONDS);
+        long electionMillis = (long) s.electionTicks() * s.tickMillis();
+        timer.scheduleWithFixedDelay(this::checkLeaderLoss, electionMillis, electionMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * etcd's rule for streams opened with WithRequireLeader: once this member has seen no leader at
+     * {@link #LEADER_LOSS_CHECKS} checks in a row, one election timeout apart, every such stream is
+     * ended. New requests with that header are refused at once (grpc/RequireLeader); existing
+     * streams get a few election timeouts, since a client's reconnect costs more than a refusal.
+     */
+    private void checkLeaderLoss() {
+        leaderlessChecks = hasLeader() ? 0 : leaderlessChecks + 1;
+        if (leaderlessChecks < LEADER_LOSS_CHECKS) {
+            return;
+        }
+        for (Runnable r : List.copyOf(leaderLossHandlers)) {
+            if (leaderLossHandlers.remove(r)) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.warning("ending a stream that requires a leader: " + e);
+                }
+            }
+        }
     }
 
     /** A new cluster: every initial member writes the same first entry, carrying the member table. */
@@ -591,6 +619,21 @@ public class NodeRuntime {
         };
         timer.execute(poll[0]);
         return f;
+    }
+
+    /** Whether this member knows a leader now (etcd's {@code Leader() != None}); false until it runs. */
+    public boolean hasLeader() {
+        RaftDriver d = driver;
+        return started() && d != null && d.fatalError() == null && d.status().leader() != RaftNode.NONE;
+    }
+
+    /**
+     * Runs {@code onLoss} (once, on the timer thread) when this member has had no leader for
+     * {@link #LEADER_LOSS_CHECKS} election timeouts; running the returned action unregisters it.
+     */
+    public Runnable onLeaderLoss(Runnable onLoss) {
+        leaderLossHandlers.add(onLoss);
+        return () -> leaderLossHandlers.remove(onLoss);
     }
 
     /** True once the driver runs (a joining member waits for the leader's first message). */

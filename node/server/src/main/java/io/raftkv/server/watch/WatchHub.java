@@ -713,6 +713,18 @@ public final class WatchHub implements AutoCloseable {
             submit(this::doClose);
         }
 
+        /**
+         * The server ends the stream: every watcher is dropped, then {@code last} runs on the hub
+         * thread, after which the hub sends nothing more on this stream (so {@code last} may end
+         * the transport's stream without racing a send).
+         */
+        public void closeThen(Runnable last) {
+            submit(() -> {
+                doClose();
+                last.run();
+            });
+        }
+
         private void submit(Runnable r) {
             commands.add(r);
             wake();

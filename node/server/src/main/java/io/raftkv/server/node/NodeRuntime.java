@@ -282,7 +282,13 @@ public class NodeRuntime {
      * streams get a few election timeouts, since a client's reconnect costs more than a refusal.
      */
     private void checkLeaderLoss() {
-        leaderlessChecks = hasLeader() ? 0 : leaderlessChecks + 1;
+        // A periodic task that throws is never run again: nothing may escape.
+        try {
+            leaderlessChecks = hasLeader() ? 0 : leaderlessChecks + 1;
+        } catch (RuntimeException e) {
+            LOG.warning("checking for a leader: " + e);
+            return;
+        }
         if (leaderlessChecks < LEADER_LOSS_CHECKS) {
             return;
         }

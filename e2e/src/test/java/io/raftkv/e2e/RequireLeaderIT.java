@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -63,23 +64,9 @@ class RequireLeaderIT {
                 Watch plain = new Watch(WatchGrpc.newStub(channel));
                 assertThat(requiring.created.await(10, TimeUnit.SECONDS)).as("require-leader watch created").isTrue();
                 assertThat(plain.created.await(10, TimeUnit.SECONDS)).as("plain watch created").isTrue();
-                CompletableFuture<Throwable> keepAliveEnd = new CompletableFuture<>();
+                Ending<LeaseKeepAliveResponse> keepAliveEnd = new Ending<>(r -> { });
                 StreamObserver<LeaseKeepAliveRequest> keepAlive = LeaseGrpc.newStub(channel).withInterceptors(
-                        MetadataUtils.newAttachHeadersInterceptor(requireLeader)).leaseKeepAlive(new StreamObserver<>() {
-                            @Override
-                            public void onNext(LeaseKeepAliveResponse r) {
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                keepAliveEnd.complete(t);
-                            }
-
-                            @Override
-                            public void onCompleted() {
-                                keepAliveEnd.complete(new IllegalStateException("keep-alive stream completed"));
-                            }
-                        });
+                        MetadataUtils.newAttachHeadersInterceptor(requireLeader)).leaseKeepAlive(keepAliveEnd);
 
                 c.kill(1);
                 c.kill(2);
@@ -92,7 +79,7 @@ class RequireLeaderIT {
                 System.out.printf("RequireLeaderIT %s: require-leader watch ended %d ms after the kills%n",
                         kind, endedAfterMillis);
 
-                Throwable keepAliveEnded = keepAliveEnd.get(30, TimeUnit.SECONDS);
+                Throwable keepAliveEnded = keepAliveEnd.end.get(30, TimeUnit.SECONDS);
                 assertThat(Status.fromThrowable(keepAliveEnded).getDescription()).as("%s", keepAliveEnded)
                         .isEqualTo(NO_LEADER);
 
@@ -119,31 +106,44 @@ class RequireLeaderIT {
         }
     }
 
+    /** A response observer that records how its stream ended; responses go to {@code onResponse}. */
+    private static final class Ending<T> implements StreamObserver<T> {
+        final CompletableFuture<Throwable> end = new CompletableFuture<>();
+        private final Consumer<T> onResponse;
+
+        Ending(Consumer<T> onResponse) {
+            this.onResponse = onResponse;
+        }
+
+        @Override
+        public void onNext(T response) {
+            onResponse.accept(response);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end.complete(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            end.complete(new IllegalStateException("the server completed the stream"));
+        }
+    }
+
     /** One Watch stream with one watcher on the prefix "rl/", created at construction. */
     private static final class Watch {
         final CountDownLatch created = new CountDownLatch(1);
-        final CompletableFuture<Throwable> end = new CompletableFuture<>();
+        private final Ending<WatchResponse> responses = new Ending<>(r -> {
+            if (r.getCreated()) {
+                created.countDown();
+            }
+        });
+        final CompletableFuture<Throwable> end = responses.end;
         private final StreamObserver<WatchRequest> requests;
 
         Watch(WatchGrpc.WatchStub stub) {
-            requests = stub.watch(new StreamObserver<>() {
-                @Override
-                public void onNext(WatchResponse r) {
-                    if (r.getCreated()) {
-                        created.countDown();
-                    }
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    end.complete(t);
-                }
-
-                @Override
-                public void onCompleted() {
-                    end.complete(new IllegalStateException("the server completed the watch stream"));
-                }
-            });
+            requests = stub.watch(responses);
             requests.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
                     .setKey(ByteString.copyFromUtf8("rl/")).setRangeEnd(ByteString.copyFromUtf8("rl0"))).build());
         }

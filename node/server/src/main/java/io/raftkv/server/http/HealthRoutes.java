@@ -23,17 +23,13 @@ public class HealthRoutes {
             rc.response().setStatusCode(live ? 200 : 503).end(live ? "ok" : "driver stopped");
         });
         router.get("/readyz").handler(rc -> {
-            boolean ready = hasLeader();
+            boolean ready = node.hasLeader();
             rc.response().setStatusCode(ready ? 200 : 503).end(ready ? "ok" : "no leader");
         });
         router.get("/health").handler(rc -> {
-            boolean ok = hasLeader();
+            boolean ok = node.hasLeader();
             rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "application/json")
                     .end(ok ? "{\"health\":\"true\",\"reason\":\"\"}" : "{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}");
         });
-    }
-
-    private boolean hasLeader() {
-        return node.hasLeader();
     }
 }
